@@ -1,0 +1,65 @@
+"""Test-wide safety: no test reaches the internet, and no test touches the user's cache."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_loopback(address) -> bool:
+    if isinstance(address, str | bytes):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded(real):
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+            raise OSError(f"tests must not reach the network: connection to {address!r} refused")
+        return real(self, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def _no_network_and_private_cache(monkeypatch, tmp_path_factory):
+    """Refuse non-loopback connections; point the cache at a fresh folder; forbid downloads.
+
+    Tests that exercise downloads clear MNISTLAB_OFFLINE themselves and use a server on 127.0.0.1.
+    """
+    monkeypatch.setattr(socket.socket, "connect", _guarded(_real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded(_real_connect_ex))
+    monkeypatch.setenv("MNISTLAB_DATA_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("MNISTLAB_OFFLINE", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The full-size datasets folder (``../shared/data``), named by MNISTLAB_TEST_DATA.
+
+    Tests using it skip, saying why, when it is absent.
+    """
+    env = os.environ.get("MNISTLAB_TEST_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    for path in candidates:
+        if (path / "fashion-mnist").is_dir():
+            return path.resolve()
+    pytest.skip(
+        "full-size test data not found: set MNISTLAB_TEST_DATA to the shared data folder "
+        "(../shared/data), which holds fashion-mnist/ and mnist-test/"
+    )

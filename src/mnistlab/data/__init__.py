@@ -12,6 +12,7 @@ from ._idx import IMAGES_MAGIC, LABELS_MAGIC, IdxContent, read_idx, read_idx_con
 from ._load import fetch, load, load_sample, status
 from ._registry import REGISTRY, SAMPLE_TITLE, DatasetInfo, IdxFile, get_info
 from ._store import import_dir, offline, resolve_data_dir
+from ._summary import summarize
 from ._transforms import (
     NormStats,
     corrupt_labels,
@@ -59,6 +60,7 @@ __all__ = [
     "standardize_per_image",
     "status",
     "stratified_split_indices",
+    "summarize",
     "train_val_split",
     "write_idx",
 ]

@@ -77,11 +77,16 @@ class _RichBar:
 def _reason(exc: BaseException, timeout: float) -> str:
     """A short, one-line account of why one mirror failed."""
     import requests
+    import urllib3
 
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         return f"HTTP {exc.response.status_code} {exc.response.reason or ''}".strip()
     if isinstance(exc, requests.Timeout):
         return f"no answer within {timeout:g} s"
+    if isinstance(exc, requests.ConnectionError) and any(
+        isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args
+    ):  # requests reports a read timeout in the middle of the body as a ConnectionError
+        return f"the transfer stalled (no data within {timeout:g} s)"
     if isinstance(exc, requests.ConnectionError) and not isinstance(
         exc, requests.exceptions.ChunkedEncodingError
     ):
@@ -131,11 +136,13 @@ def download_file(
             downloader(url, str(tmp), None)
             content = read_idx_content(tmp, expect_magic=magic_for(spec))
             verified_by = verify(content, spec, info, url, strict=True)
-            dest = install_file(tmp, folder, spec.gz_name, spec, content, verified_by, url)
+            # A server may serve the content uncompressed (or gzip-encoded, which requests undoes).
+            name = spec.gz_name if content.compressed else spec.filename
+            dest = install_file(tmp, folder, name, spec, content, verified_by, url)
             return content, record_for(dest, content, verified_by, read_manifest(folder))
         except Exception as exc:  # every failure of one mirror is a reason to try the next
             if isinstance(exc, DataError):
-                exc = DataError(str(exc).replace(str(tmp), url))
+                exc = DataError(str(exc).replace(str(tmp), url).removeprefix(f"{url}: "))
             failures.append(f"{url}: {_reason(exc, timeout)}")
         finally:
             if bar:

@@ -82,10 +82,12 @@ class _Reader:
     def read(self, n: int, what: str) -> bytes:
         # Chunked reads: the size comes from the file, and a single read(n) would allocate n bytes
         # up front. Growing a buffer only as data arrives bounds memory by the real content.
+        # read1 returns what one read decompressed, so bytes that arrived before a gzip error
+        # count toward the offset reported (read would drop them with the exception).
         out = bytearray()
         while len(out) < n:
             try:
-                chunk = self.stream.read(min(_CHUNK, n - len(out)))
+                chunk = self.stream.read1(min(_CHUNK, n - len(out)))
             except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
                 raise self.fail(
                     f"corrupt gzip data while reading {what} ({exc})", self.offset + len(out)
@@ -100,11 +102,12 @@ class _Reader:
         self.offset += n
         return bytes(out) if n < 64 else out
 
-    def at_end(self) -> bool:
+    def end_problem(self, what: str) -> str | None:
+        """None if the data ends after ``what`` (for gzip: with a valid trailer), else the problem."""
         try:
-            return self.stream.read(1) == b""
-        except (OSError, EOFError, zlib.error):
-            return False
+            return f"unexpected data after {what}" if self.stream.read(1) else None
+        except (OSError, EOFError, zlib.error) as exc:  # a bad CRC or trailer, or non-gzip bytes
+            return f"corrupt gzip data after {what} ({exc})"
 
 
 def parse_idx(
@@ -149,9 +152,12 @@ def parse_idx(
                 4,
             )
         raise r.fail(f"{len(data) - total} unexpected bytes after the data declared by shape {dims}", total)
+    if math.prod(d for d in dims if d) * dtype.itemsize > np.iinfo(np.intp).max:
+        # Only an empty shape gets here; numpy still refuses one whose other sizes overflow.
+        raise r.fail(f"header declares shape {dims}, too large for an array even though it is empty", 4)
     body = r.read(payload, f"shape {dims} of {_TYPES[code][1]}")
-    if r.compressed and not r.at_end():
-        raise r.fail(f"unexpected data after the {payload} bytes declared by shape {dims}", total)
+    if r.compressed and (problem := r.end_problem(f"the {payload} bytes declared by shape {dims}")):
+        raise r.fail(problem, total)
     array = np.frombuffer(body, dtype=dtype).reshape(dims)
     if dtype.itemsize > 1:
         array = array.astype(dtype.newbyteorder("="))

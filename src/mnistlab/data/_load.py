@@ -176,14 +176,21 @@ def _sample_arrays() -> tuple[np.ndarray, np.ndarray, FileRecord]:
 
 
 def sample_split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
-    """The sample's fixed stratified split: 400 train / 100 test images of each class."""
+    """The sample's fixed stratified split: 400 train / 100 test images of each class.
+
+    The file lists the images class by class; each split comes back in a fixed shuffled order, as
+    MNIST's own files do, so that its first ``k`` images (study S6's corruption) mix the classes.
+    """
     rng = np.random.default_rng(_SAMPLE_SPLIT_SEED)
     test = np.concatenate(
         [rng.permutation(np.flatnonzero(labels == c))[:_SAMPLE_TEST_PER_CLASS] for c in range(10)]
     )
     is_test = np.zeros(len(labels), bool)
     is_test[test] = True
-    return {"train": np.flatnonzero(~is_test), "test": np.flatnonzero(is_test)}
+    return {
+        "train": rng.permutation(np.flatnonzero(~is_test)),
+        "test": rng.permutation(np.flatnonzero(is_test)),
+    }
 
 
 def load_sample(split: str = "train") -> Dataset:

@@ -7,6 +7,7 @@ takes a JAX PRNG ``key`` (split it at the call site): the same key gives the sam
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -21,6 +22,13 @@ def _permutation(key, n: int) -> np.ndarray:
     import jax
 
     return np.asarray(jax.random.permutation(key, n))
+
+
+def _integer(value, what: str) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ConfigError(f"{what} must be an integer; got {value!r}") from None
 
 
 def _float_dtype(dtype) -> np.dtype:
@@ -43,7 +51,12 @@ def standardize_per_image(
     axes = tuple(range(1, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     std = x.std(axis=axes, keepdims=True)
-    return (x - mean) / np.maximum(std, np.asarray(eps, x.dtype))
+    out = (x - mean) / np.maximum(std, np.asarray(eps, x.dtype))
+    # A uniform image (blank, or any constant) has nothing to standardise. Its computed mean can be
+    # off by rounding (float input), and that error divided by ``eps`` would not be zero.
+    flat = x.reshape(len(x), -1)
+    out[(flat == flat[:, :1]).all(axis=1)] = 0
+    return out
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,8 @@ def normalize(
 def one_hot(labels: Int[np.ndarray, " n"], num_classes: int, dtype=np.float32) -> Float[np.ndarray, "n k"]:
     """Integer labels -> one-hot rows."""
     labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ConfigError(f"labels must be integers for one_hot; got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ConfigError(
             f"labels must lie in [0, {num_classes - 1}] for num_classes={num_classes}; "
@@ -87,16 +102,20 @@ def select_classes(ds: Dataset, classes: Sequence[int] | Mapping[int, int]) -> D
     A sequence relabels by position (``[7, 1]``: 7 -> 0, 1 -> 1); a mapping says it outright
     (``{1: 1, 7: 0}``, study S8's "1 vs 7"). New labels must be 0..k-1, each used once.
     """
-    mapping = dict(classes) if isinstance(classes, Mapping) else {c: i for i, c in enumerate(classes)}
-    old = [int(c) for c in mapping]
+    pairs = list(classes.items()) if isinstance(classes, Mapping) else [(c, i) for i, c in enumerate(classes)]
+    pairs = [(_integer(o, "classes"), _integer(n, "classes (new label)")) for o, n in pairs]
+    old = [o for o, _ in pairs]
     if len(set(old)) != len(old) or not old:
-        raise ConfigError(f"classes must be distinct and non-empty; got {list(classes)}")
+        raise ConfigError(f"classes must be distinct and non-empty; got {old}")
     bad = [c for c in old if not 0 <= c < ds.num_classes]
     if bad:
         raise ConfigError(f"classes must lie in [0, {ds.num_classes - 1}] for {ds.title}; got {bad}")
-    new = sorted(mapping.values())
+    new = sorted(n for _, n in pairs)
     if new != list(range(len(new))):
-        raise ConfigError(f"new labels must be 0..{len(new) - 1}, each once; got {list(mapping.values())}")
+        raise ConfigError(
+            f"classes must map to new labels 0..{len(new) - 1}, each once; got {[n for _, n in pairs]}"
+        )
+    mapping = dict(pairs)
     lut = np.full(ds.num_classes, -1, np.int32)
     for o, n in mapping.items():
         lut[o] = n
@@ -120,6 +139,7 @@ def corrupt_labels(ds: Dataset, k: int, *, key) -> tuple[Dataset, Bool[np.ndarra
     Returns the corrupted dataset and a mask of the examples whose label no longer matches their
     image's true class (about 90% of the first ``k`` for ten balanced classes).
     """
+    k = _integer(k, "k")
     if not 0 <= k <= len(ds):
         raise ConfigError(f"k must lie in [0, {len(ds)}] for a dataset of {len(ds)} images; got {k}")
     perm = _permutation(key, k)

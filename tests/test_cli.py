@@ -47,6 +47,9 @@ def test_readme_main_command_via_python_m(tmp_path):
     png = tmp_path / "mnist-sample-train.png"
     assert png.read_bytes()[:8] == PNG_MAGIC
     assert png.stat().st_size > 10_000
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert png.stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any file the user makes
     assert [p.name for p in tmp_path.iterdir()] == [png.name]  # no temporary files left
 
 

@@ -6,6 +6,8 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import operator
+
 
 class MnistlabError(Exception):
     """Base class of the errors caused by input: bad files, bad options, missing data."""
@@ -19,8 +21,9 @@ class ConfigError(MnistlabError, ValueError):
     """A parameter has a value outside what is allowed."""
 
 
-def check_choice(param: str, value: object, allowed) -> None:
-    """Raise :class:`ConfigError` naming ``param``, the allowed values and ``value``."""
-    allowed = list(allowed)
-    if value not in allowed:
-        raise ConfigError(f"{param} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+def check_int(param: str, value) -> int:
+    """``value`` as an int (anything with ``__index__``), else a :class:`ConfigError` naming ``param``."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ConfigError(f"{param} must be an integer; got {value!r}") from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 from jaxtyping import Int, Shaped
 
 from ._errors import ConfigError
+from ._fs import temp_beside
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 RIGHT, WRONG = "#1a7f37", "#cf222e"
@@ -42,13 +42,11 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 100) -> Path:
     """Save atomically (temporary file, then rename): an interrupted save leaves nothing behind."""
     plt = _pyplot()
     path = check_figure_path(path, "path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
+        with temp_beside(path, suffix=path.suffix) as tmp:  # the suffix tells savefig the format
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+            os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
         plt.close(fig)
     return path
 

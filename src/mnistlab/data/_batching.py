@@ -7,14 +7,13 @@ batch has one shape and nothing recompiles.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 from jaxtyping import Bool, Int
 
-from .._errors import ConfigError
+from .._errors import ConfigError, check_int
 
 if TYPE_CHECKING:  # importing jaxtyping.Array imports JAX; keep `import mnistlab` light
     from jaxtyping import Array
@@ -22,11 +21,7 @@ if TYPE_CHECKING:  # importing jaxtyping.Array imports JAX; keep `import mnistla
 
 def num_batches(n: int, batch_size: int, *, drop_last: bool = False) -> int:
     """How many batches one pass over ``n`` examples makes."""
-    for what, value in (("batch_size", batch_size), ("n", n)):
-        try:
-            operator.index(value)
-        except TypeError:
-            raise ConfigError(f"{what} must be an integer; got {value!r}") from None
+    batch_size, n = check_int("batch_size", batch_size), check_int("n", n)
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1; got {batch_size}")
     if n < 1:

@@ -7,13 +7,13 @@ pooch verifies only the bytes as served, and re-compressed copies are legitimate
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from .._errors import DataError
+from .._fs import temp_beside
 from ._dataset import FileRecord
 from ._idx import IdxContent, read_idx_content
 from ._registry import DatasetInfo, IdxFile
@@ -33,7 +33,10 @@ DEFAULT_TIMEOUT = 30.0
 
 
 class _RichBar:
-    """The tqdm-like object pooch drives (``total``, ``update``, ``reset``, ``close``)."""
+    """The tqdm-like object pooch drives (``total``, ``update``, ``reset``, ``close``).
+
+    A context manager: the bar shows while the block runs and is stopped however it ends.
+    """
 
     def __init__(self, description: str):
         from rich.console import Console
@@ -54,7 +57,13 @@ class _RichBar:
             transient=not sys.stderr.isatty(),
         )
         self._task = self._progress.add_task(description, total=None)
+
+    def __enter__(self):
         self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
     @property
     def total(self):
@@ -125,29 +134,23 @@ def download_file(
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + spec.gz_name
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.gz_name}.", suffix=".part", dir=folder)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        bar = _RichBar(f"{info.name}/{spec.gz_name}") if progress else False
-        try:
-            downloader = pooch.HTTPDownloader(
-                progressbar=bar, timeout=timeout, headers={"User-Agent": "mnistlab"}
-            )
-            downloader(url, str(tmp), None)
-            content = read_idx_content(tmp, expect_magic=magic_for(spec))
-            verified_by = verify(content, spec, info, url, strict=True)
-            # A server may serve the content uncompressed (or gzip-encoded, which requests undoes).
-            name = spec.gz_name if content.compressed else spec.filename
-            dest = install_file(tmp, folder, name, spec, content, verified_by, url)
-            return content, record_for(dest, content, verified_by, read_manifest(folder))
-        except Exception as exc:  # every failure of one mirror is a reason to try the next
-            if isinstance(exc, DataError):
-                exc = DataError(str(exc).replace(str(tmp), url).removeprefix(f"{url}: "))
-            failures.append(f"{url}: {_reason(exc, timeout)}")
-        finally:
-            if bar:
-                bar.close()
-            tmp.unlink(missing_ok=True)
+        bar = _RichBar(f"{info.name}/{spec.gz_name}") if progress else contextlib.nullcontext(False)
+        with temp_beside(folder / spec.gz_name) as tmp, bar as progressbar:
+            try:
+                downloader = pooch.HTTPDownloader(
+                    progressbar=progressbar, timeout=timeout, headers={"User-Agent": "mnistlab"}
+                )
+                downloader(url, str(tmp), None)
+                content = read_idx_content(tmp, expect_magic=magic_for(spec))
+                verified_by = verify(content, spec, info, url, strict=True)
+                # A server may serve the content uncompressed (or gzip-encoded, which requests undoes).
+                name = spec.gz_name if content.compressed else spec.filename
+                dest = install_file(tmp, folder, name, spec, content, verified_by, url)
+                return content, record_for(dest, content, verified_by, read_manifest(folder))
+            except Exception as exc:  # every failure of one mirror is a reason to try the next
+                if isinstance(exc, DataError):
+                    exc = DataError(str(exc).replace(str(tmp), url).removeprefix(f"{url}: "))
+                failures.append(f"{url}: {_reason(exc, timeout)}")
     raise DataError(
         f"could not download {info.name}/{spec.gz_name} from any mirror: "
         + "; ".join(failures)

@@ -16,7 +16,6 @@ import hashlib
 import io
 import math
 import os
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError
+from .._fs import atomic_write_bytes
 
 # type code -> (big-endian dtype, name)
 _TYPES: dict[int, tuple[np.dtype, str]] = {
@@ -34,7 +34,6 @@ _TYPES: dict[int, tuple[np.dtype, str]] = {
     0x0D: (np.dtype(">f4"), "float32"),
     0x0E: (np.dtype(">f8"), "float64"),
 }
-_CODES = {dt.newbyteorder("=").str if dt.itemsize > 1 else dt.str: code for code, (dt, _) in _TYPES.items()}
 
 IMAGES_MAGIC = 0x00000803  # uint8, 3 dimensions: count, rows, cols
 LABELS_MAGIC = 0x00000801  # uint8, 1 dimension: count
@@ -79,7 +78,7 @@ class _Reader:
         at = self.offset if offset is None else offset
         return DataError(f"{self.name}: {self.where} {at}: {message}")
 
-    def read(self, n: int, what: str) -> bytes:
+    def read(self, n: int, what: str) -> bytearray:
         # Chunked reads: the size comes from the file, and a single read(n) would allocate n bytes
         # up front. Growing a buffer only as data arrives bounds memory by the real content.
         # read1 returns what one read decompressed, so bytes that arrived before a gzip error
@@ -100,7 +99,7 @@ class _Reader:
                 )
             out += chunk
         self.offset += n
-        return bytes(out) if n < 64 else out
+        return out
 
     def end_problem(self, what: str) -> str | None:
         """None if the data ends after ``what`` (for gzip: with a valid trailer), else the problem."""
@@ -197,12 +196,13 @@ def read_idx_content(path: str | os.PathLike, *, expect_magic: int | None = None
 
 
 def data_code(dtype: np.dtype, what: str = "array") -> int:
-    dtype = np.dtype(dtype)
-    key = dtype.newbyteorder("=").str if dtype.itemsize > 1 else dtype.str
-    if key not in _CODES:
-        allowed = ", ".join(name for _, name in _TYPES.values())
-        raise DataError(f"{what}: IDX stores {allowed}; got dtype {dtype}")
-    return _CODES[key]
+    """The IDX type code of ``dtype`` (either byte order)."""
+    native = np.dtype(dtype).newbyteorder("=")
+    for code, (dt, _) in _TYPES.items():
+        if native == dt.newbyteorder("="):
+            return code
+    allowed = ", ".join(name for _, name in _TYPES.values())
+    raise DataError(f"{what}: IDX stores {allowed}; got dtype {np.dtype(dtype)}")
 
 
 def read_idx(path: str | os.PathLike, *, expect_magic: int | None = None) -> np.ndarray:
@@ -234,18 +234,3 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | No
         payload = gzip.compress(payload, compresslevel=6, mtime=0)
     atomic_write_bytes(path, payload)
     return path
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -14,15 +14,15 @@ import datetime as _dt
 import json
 import os
 import shutil
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
 from .._errors import ConfigError, DataError
+from .._fs import atomic_write_bytes, temp_beside
 from ._dataset import FileRecord
-from ._idx import IMAGES_MAGIC, LABELS_MAGIC, IdxContent, atomic_write_bytes, read_idx_content
-from ._registry import DatasetInfo, IdxFile
+from ._idx import IMAGES_MAGIC, LABELS_MAGIC, IdxContent, read_idx_content
+from ._registry import REGISTRY, DatasetInfo, IdxFile, get_info
 
 ENV_DATA_DIR = "MNISTLAB_DATA_DIR"
 ENV_OFFLINE = "MNISTLAB_OFFLINE"
@@ -215,13 +215,11 @@ def import_dir(
     Every file found is verified before any is copied; one bad file imports nothing. Returns the
     records of the imported files and the names of the dataset's files that were not in ``source``.
     """
-    from ._registry import get_info
-
     info = get_info(name)
     if not info.downloadable:
         raise ConfigError(
             f"dataset {name!r} is bundled with mnistlab and needs no import; --name must be one "
-            f"of {', '.join(repr(n) for n, i in _registry_items() if i.downloadable)}"
+            f"of {', '.join(repr(n) for n, i in REGISTRY.items() if i.downloadable)}"
         )
     src = Path(source).expanduser()
     if not src.is_dir():
@@ -245,20 +243,8 @@ def import_dir(
     records = []
     for spec, path, content, verified_by in checked:
         name_in_cache = spec.gz_name if content.compressed else spec.filename
-        fd, tmp = tempfile.mkstemp(prefix=f".{name_in_cache}.", suffix=".part", dir=folder)
-        os.close(fd)
-        try:
+        with temp_beside(folder / name_in_cache) as tmp:
             shutil.copyfile(path, tmp)
-            dest = install_file(
-                Path(tmp), folder, name_in_cache, spec, content, verified_by, str(path.resolve())
-            )
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+            dest = install_file(tmp, folder, name_in_cache, spec, content, verified_by, str(path.resolve()))
         records.append(record_for(dest, content, verified_by, read_manifest(folder)))
     return records, missing
-
-
-def _registry_items():
-    from ._registry import REGISTRY
-
-    return REGISTRY.items()

@@ -7,14 +7,13 @@ takes a JAX PRNG ``key`` (split it at the call site): the same key gives the sam
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from jaxtyping import Bool, Float, Int, Shaped
 
-from .._errors import ConfigError
+from .._errors import ConfigError, check_int
 from ._dataset import Dataset
 
 
@@ -22,13 +21,6 @@ def _permutation(key, n: int) -> np.ndarray:
     import jax
 
     return np.asarray(jax.random.permutation(key, n))
-
-
-def _integer(value, what: str) -> int:
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise ConfigError(f"{what} must be an integer; got {value!r}") from None
 
 
 def _float_dtype(dtype) -> np.dtype:
@@ -103,7 +95,7 @@ def select_classes(ds: Dataset, classes: Sequence[int] | Mapping[int, int]) -> D
     (``{1: 1, 7: 0}``, study S8's "1 vs 7"). New labels must be 0..k-1, each used once.
     """
     pairs = list(classes.items()) if isinstance(classes, Mapping) else [(c, i) for i, c in enumerate(classes)]
-    pairs = [(_integer(o, "classes"), _integer(n, "classes (new label)")) for o, n in pairs]
+    pairs = [(check_int("classes", o), check_int("classes (new label)", n)) for o, n in pairs]
     old = [o for o, _ in pairs]
     if len(set(old)) != len(old) or not old:
         raise ConfigError(f"classes must be distinct and non-empty; got {old}")
@@ -139,7 +131,7 @@ def corrupt_labels(ds: Dataset, k: int, *, key) -> tuple[Dataset, Bool[np.ndarra
     Returns the corrupted dataset and a mask of the examples whose label no longer matches their
     image's true class (about 90% of the first ``k`` for ten balanced classes).
     """
-    k = _integer(k, "k")
+    k = check_int("k", k)
     if not 0 <= k <= len(ds):
         raise ConfigError(f"k must lie in [0, {len(ds)}] for a dataset of {len(ds)} images; got {k}")
     perm = _permutation(key, k)

@@ -1,0 +1,53 @@
+"""Atomic writes: all or nothing, with ordinary file permissions."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mnistlab._fs import atomic_write_bytes, temp_beside
+
+
+def umask_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def test_written_file_has_umask_permissions_not_mkstemp_private(tmp_path):
+    target = tmp_path / "sub" / "file.bin"
+    atomic_write_bytes(target, b"payload")
+    assert target.read_bytes() == b"payload"
+    assert target.stat().st_mode & 0o777 == umask_mode()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
+
+
+def test_failure_mid_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "file.bin"
+    atomic_write_bytes(target, b"old")
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space"):
+        atomic_write_bytes(target, b"new content that never lands")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+def test_temp_beside_cleans_up_on_interrupt(tmp_path):
+    seen = []
+
+    def interrupted_write():
+        with temp_beside(tmp_path / "x.png", suffix=".png") as tmp:
+            seen.append(tmp)
+            tmp.write_bytes(b"partial")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_write()
+    assert seen[0].parent == tmp_path
+    assert seen[0].suffix == ".png"
+    assert list(tmp_path.iterdir()) == []

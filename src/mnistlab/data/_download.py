@@ -54,7 +54,7 @@ class _RichBar:
             DownloadColumn(),
             TransferSpeedColumn(),
             console=Console(stderr=True),
-            transient=not sys.stderr.isatty(),
+            transient=True,  # callers report what arrived; a finished or failed bar is clutter
         )
         self._task = self._progress.add_task(description, total=None)
 
@@ -151,6 +151,8 @@ def download_file(
                 if isinstance(exc, DataError):
                     exc = DataError(str(exc).replace(str(tmp), url).removeprefix(f"{url}: "))
                 failures.append(f"{url}: {_reason(exc, timeout)}")
+                if progress and len(failures) < len(mirrors):
+                    sys.stderr.write(f"{failures[-1]}; trying the next mirror\n")
     raise DataError(
         f"could not download {info.name}/{spec.gz_name} from any mirror: "
         + "; ".join(failures)

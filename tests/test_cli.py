@@ -157,3 +157,10 @@ def test_fashion_mnist_from_a_read_only_data_dir(shared_data, capsys, tmp_path):
     code, out, _ = run_cli(capsys, "data", "show", "fashion-mnist", "--n", "12", "--out", out_png, *args)
     assert code == 0
     assert Path(out_png).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_fetch_of_the_bundled_sample_reports_its_one_file(capsys):
+    code, out, _ = run_cli(capsys, "data", "fetch", "mnist-sample")
+    assert code == 0
+    assert "mnist_5k.csv.gz: verified by shape-and-values" in out
+    assert "MNIST sample (5,000 images): 1 file present and verified." in out

@@ -545,3 +545,25 @@ class TestBatching:
 def test_errors_are_exported():
     assert issubclass(ConfigError, mnistlab.MnistlabError)
     assert issubclass(DataError, mnistlab.MnistlabError)
+
+
+@given(
+    st.integers(1, 4),
+    st.integers(1, 9),
+    st.integers(1, 9),
+    st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=40, deadline=None)
+def test_pixel_moments_of_uint8_equal_the_float64_computation(n, h, w, seed):
+    images = np.random.default_rng(seed).integers(0, 256, (n, h, w), dtype=np.uint8)
+    mean, std = mnistlab.data.pixel_moments(images)
+    x = images.astype(np.float64) / 255.0
+    assert mean == pytest.approx(x.mean(), rel=1e-12, abs=1e-15)
+    assert std == pytest.approx(x.std(), rel=1e-9, abs=1e-12)
+
+
+def test_pixel_moments_of_floats_and_of_nothing():
+    x = np.array([[0.0, 1.0], [0.5, 0.5]])
+    assert mnistlab.data.pixel_moments(x) == pytest.approx((0.5, np.sqrt(0.125)))
+    with pytest.raises(ConfigError, match="at least one pixel"):
+        mnistlab.data.pixel_moments(np.zeros((0, 28, 28), np.uint8))

@@ -126,7 +126,8 @@ def data_fetch(
     con = _console()
     for r in records:
         con.print(f"{Path(r.path).name}: verified by {r.verified_by} ({r.source})")
-    con.print(f"{info.title}: all {len(records)} files present and verified.")
+    n = len(records)
+    con.print(f"{info.title}: {n} file{'s' * (n != 1)} present and verified.")
 
 
 @data_app.command("info")

@@ -95,7 +95,7 @@ def fetch(
     progress: bool = True,
 ) -> list[FileRecord]:
     """Make sure every file of ``name`` (for ``splits``) is present and verified locally."""
-    records = []
+    records: dict[str, FileRecord] = {}  # by path: the sample's splits share one file
     for split in splits:
         ds = load(
             name,
@@ -106,8 +106,8 @@ def fetch(
             timeout=timeout,
             progress=progress,
         )
-        records.extend(ds.provenance.files)
-    return records
+        records.update((r.path, r) for r in ds.provenance.files)
+    return list(records.values())
 
 
 def status(info: DatasetInfo, data_dir: str | os.PathLike | None = None) -> str:

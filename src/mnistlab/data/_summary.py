@@ -5,12 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from ._dataset import Dataset
+from ._transforms import pixel_moments
 
 
 def summarize(ds: Dataset) -> dict:
     """Counts per class, pixel statistics and provenance, as plain JSON-ready values."""
-    x = ds.images.astype(np.float64) / 255.0
     counts = ds.class_counts()
+    pixels = {"mean": float("nan"), "std": float("nan"), "min": 0, "max": 0, "zero_fraction": float("nan")}
+    if ds.images.size:
+        mean, std = pixel_moments(ds.images)
+        pixels = {
+            "mean": mean,
+            "std": std,
+            "min": int(ds.images.min()),
+            "max": int(ds.images.max()),
+            "zero_fraction": float(np.count_nonzero(ds.images == 0) / ds.images.size),
+        }
     return {
         "dataset": ds.name,
         "title": ds.title,
@@ -18,12 +28,6 @@ def summarize(ds: Dataset) -> dict:
         "n": len(ds),
         "image_shape": list(ds.image_shape),
         "classes": {name: int(c) for name, c in zip(ds.class_names, counts, strict=True)},
-        "pixels": {
-            "mean": float(x.mean()) if x.size else float("nan"),
-            "std": float(x.std()) if x.size else float("nan"),
-            "min": int(ds.images.min()) if x.size else 0,
-            "max": int(ds.images.max()) if x.size else 0,
-            "zero_fraction": float((ds.images == 0).mean()) if x.size else float("nan"),
-        },
+        "pixels": pixels,
         "provenance": ds.provenance.as_dict(),
     }

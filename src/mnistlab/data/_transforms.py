@@ -59,10 +59,29 @@ class NormStats:
     std: float
 
 
+def pixel_moments(images: Shaped[np.ndarray, "*shape"]) -> tuple[float, float]:
+    """Mean and standard deviation of every pixel, in [0, 1] units (uint8 input is divided by 255).
+
+    For uint8 images both come exactly from a 256-bin histogram: no float copy of the data
+    (376 MB for Fashion-MNIST's training split) is ever made.
+    """
+    images = np.asarray(images)
+    if images.size == 0:
+        raise ConfigError("images must hold at least one pixel; got an empty array")
+    if images.dtype != np.uint8:
+        x = np.asarray(images, np.float64)
+        return float(x.mean()), float(x.std())
+    counts = np.bincount(images.ravel(), minlength=256).astype(np.float64)
+    values = np.arange(256, dtype=np.float64) / 255.0
+    mean = counts @ values / images.size
+    var = counts @ (values - mean) ** 2 / images.size
+    return float(mean), float(np.sqrt(var))
+
+
 def fit_normalization(train_images: Shaped[np.ndarray, "n h w"]) -> NormStats:
     """Mean and standard deviation over every pixel of the training images, in [0, 1] units."""
-    x = scale(train_images, np.float64)
-    return NormStats(mean=float(x.mean()), std=float(x.std()))
+    mean, std = pixel_moments(train_images)
+    return NormStats(mean=mean, std=std)
 
 
 def normalize(

@@ -12,7 +12,6 @@ import hashlib
 import math
 import re
 import tempfile
-import time
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -455,12 +454,10 @@ def test_small_file_claiming_a_billion_images_fails_at_once(tmp_path, compress):
     path = tmp_path / ("images.gz" if compress else "images")
     path.write_bytes(data)
 
-    start = time.perf_counter()
+    # "At once": it fails at offset 4, from the header alone, allocating next to nothing.
     result, peak = read_traced(path)
-    elapsed = time.perf_counter() - start
     assert isinstance(result, DataError)
     assert peak < 128 * 1024
-    assert elapsed < 1.0
     text = str(result)
     where = "decompressed byte offset 4" if compress else "byte offset 4"
     assert text.startswith(f"{path}: {where}: header declares shape (1000000000, 28, 28)")

@@ -54,12 +54,12 @@ def shared_data() -> Path:
     Tests using it skip, saying why, when it is absent.
     """
     env = os.environ.get("MNISTLAB_TEST_DATA")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[1].parent / "shared" / "data")
-    for path in candidates:
-        if (path / "fashion-mnist").is_dir():
-            return path.resolve()
+    # When set, it is the only place looked: a wrong path should show up as skips naming it.
+    path = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if (path / "fashion-mnist").is_dir() and (path / "mnist-test").is_dir():
+        return path.resolve()
     pytest.skip(
-        "full-size test data not found: set MNISTLAB_TEST_DATA to the shared data folder "
-        "(../shared/data), which holds fashion-mnist/ and mnist-test/"
+        f"full-size test data not found at {path} (from "
+        f"{'MNISTLAB_TEST_DATA' if env else 'the default ../shared/data'}): set MNISTLAB_TEST_DATA to "
+        "the folder holding fashion-mnist/ and mnist-test/"
     )

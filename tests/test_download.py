@@ -531,7 +531,7 @@ def test_cli_fetch_from_local_mirrors(server, online, shared_data, tmp_path, cap
     out = " ".join(out.split())  # rich wraps long lines
     for name in files:
         assert f"{name}: verified by content-sha256 ({good}{name})" in out
-    assert "all 4 files present and verified" in out
+    assert "Fashion-MNIST: 4 files present and verified." in out
     assert sorted(server.requests) == sorted(f"/{m}/{n}" for n in files for m in ("bad", "good"))
     listing = _listing(cache / "fashion-mnist")
     assert set(files) | {"manifest.json"} <= listing <= set(files) | {"manifest.json", ".lock"}

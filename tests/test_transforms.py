@@ -567,3 +567,17 @@ def test_pixel_moments_of_floats_and_of_nothing():
     assert mnistlab.data.pixel_moments(x) == pytest.approx((0.5, np.sqrt(0.125)))
     with pytest.raises(ConfigError, match="at least one pixel"):
         mnistlab.data.pixel_moments(np.zeros((0, 28, 28), np.uint8))
+
+
+def test_summarize_pixel_statistics_match_direct_numpy():
+    rng = np.random.default_rng(3)
+    images = rng.integers(7, 200, (50, 6, 5), dtype=np.uint8)
+    images[0, 0, :3] = 0  # a few zeros, and a max below 255
+    ds = mnistlab.data.Dataset(images, np.arange(50) % 10, DIGITS, "tiny", "train")
+    px = mnistlab.data.summarize(ds)["pixels"]
+    x = images.astype(np.float64) / 255.0
+    assert (px["min"], px["max"]) == (0, int(images.max()))
+    assert px["max"] < 255
+    assert px["zero_fraction"] == 3 / images.size
+    assert px["mean"] == pytest.approx(x.mean(), rel=1e-12)
+    assert px["std"] == pytest.approx(x.std(), rel=1e-9)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from ._errors import MnistlabError
+from ._errors import ConfigError, MnistlabError
 
 app = typer.Typer(
     name="mnistlab",
@@ -212,7 +212,7 @@ def data_show(
     info = data.get_info(name)
     info.check_split(split)
     if not 1 <= n <= 400:
-        raise MnistlabError(f"--n must be between 1 and 400; got {n}")
+        raise ConfigError(f"--n must be between 1 and 400; got {n}")
     out = plots.check_figure_path(out or Path(f"{name}-{split}.png"))
     ds = data.load(name, split, data_dir=data_dir)
     n = min(n, len(ds))

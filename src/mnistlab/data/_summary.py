@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dataset import Dataset
-from ._transforms import pixel_moments
+from ._transforms import moments_from_histogram, pixel_histogram
 
 
 def summarize(ds: Dataset) -> dict:
@@ -13,13 +13,16 @@ def summarize(ds: Dataset) -> dict:
     counts = ds.class_counts()
     pixels = {"mean": float("nan"), "std": float("nan"), "min": 0, "max": 0, "zero_fraction": float("nan")}
     if ds.images.size:
-        mean, std = pixel_moments(ds.images)
+        # One pass over the pixels: every statistic below follows from the histogram.
+        hist = pixel_histogram(ds.images)
+        mean, std = moments_from_histogram(hist)
+        present = np.flatnonzero(hist)
         pixels = {
             "mean": mean,
             "std": std,
-            "min": int(ds.images.min()),
-            "max": int(ds.images.max()),
-            "zero_fraction": float(np.count_nonzero(ds.images == 0) / ds.images.size),
+            "min": int(present[0]),
+            "max": int(present[-1]),
+            "zero_fraction": float(hist[0] / ds.images.size),
         }
     return {
         "dataset": ds.name,

@@ -71,10 +71,21 @@ def pixel_moments(images: Shaped[np.ndarray, "*shape"]) -> tuple[float, float]:
     if images.dtype != np.uint8:
         x = np.asarray(images, np.float64)
         return float(x.mean()), float(x.std())
-    counts = np.bincount(images.ravel(), minlength=256).astype(np.float64)
+    return moments_from_histogram(pixel_histogram(images))
+
+
+def pixel_histogram(images: Shaped[np.ndarray, "*shape"]) -> Int[np.ndarray, 256]:
+    """How many pixels of uint8 ``images`` take each value 0..255: one pass, no copy."""
+    return np.bincount(np.asarray(images, np.uint8).ravel(), minlength=256)
+
+
+def moments_from_histogram(counts: Int[np.ndarray, 256]) -> tuple[float, float]:
+    """Exact mean and standard deviation, in [0, 1] units, of the pixels a histogram counts."""
+    weights = counts.astype(np.float64)
+    total = weights.sum()
     values = np.arange(256, dtype=np.float64) / 255.0
-    mean = counts @ values / images.size
-    var = counts @ (values - mean) ** 2 / images.size
+    mean = weights @ values / total
+    var = weights @ (values - mean) ** 2 / total
     return float(mean), float(np.sqrt(var))
 
 

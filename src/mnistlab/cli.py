@@ -253,6 +253,285 @@ def data_import(
         con.print(f"{info.title}: all {len(records)} files imported into {Path(records[0].path).parent}")
 
 
+# --- training ---------------------------------------------------------------------------------
+
+_TRAIN_HELP = """Train a model and save the run (config, metrics, checkpoints, parameters) in a folder.
+
+With no options: the default CNN on MNIST when it is cached or can be downloaded, otherwise on the
+bundled 5,000-image MNIST sample (and it says so). Exit code 0 when training finished, 1 when it
+diverged (the run is saved and says where), 130 when interrupted (resume with --resume RUN_DIR)."""
+
+
+def _ints(param: str, text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(int(t) for t in text.replace(" ", "").split(",") if t)
+    except ValueError:
+        raise ConfigError(f"{param} must be comma-separated integers, e.g. 1024,128; got {text!r}") from None
+    if not values:
+        raise ConfigError(f"{param} must name at least one integer, e.g. 1024,128; got {text!r}")
+    return values
+
+
+def _seeds(seed: int | None, seeds: str | None) -> tuple[int, ...] | None:
+    if seeds is None:
+        return None if seed is None else (seed,)
+    values = _ints("--seeds", seeds)
+    if len(values) == 1 and "," not in seeds:  # --seeds N: N seeds counting up from --seed
+        if values[0] < 1:
+            raise ConfigError(f"--seeds must be a count >= 1 or a list like 0,4,7; got {seeds!r}")
+        start = 0 if seed is None else seed
+        return tuple(range(start, start + values[0]))
+    if seed is not None:
+        raise ConfigError("give either --seed with --seeds N, or --seeds as a list, not --seed with a list")
+    return values
+
+
+def _opt(help_text: str, *names: str, **kw):
+    return typer.Option(*names, help=help_text, show_default=False, **kw)
+
+
+@app.command("train", help=_TRAIN_HELP)
+@user_errors
+def train_cmd(
+    dataset: Annotated[
+        str | None, _opt("auto (default), mnist, fashion-mnist, kmnist or mnist-sample.", "--dataset")
+    ] = None,
+    data_dir: DataDir = None,
+    model: Annotated[
+        str | None, _opt("softmax, mlp, binary-mlp, cnn (default), cnn-s3, cnn-s7, autoencoder.", "--model")
+    ] = None,
+    widths: Annotated[
+        str | None, _opt("Hidden widths, e.g. 1024,128 (mlp, binary-mlp, autoencoder).", "--widths")
+    ] = None,
+    activation: Annotated[str | None, _opt("relu, tanh, sigmoid or gelu.", "--activation")] = None,
+    layers: Annotated[
+        str | None, _opt("CNN layers, e.g. conv12k5,pool2s1,conv16k5,pool2s1,dense120.", "--layers")
+    ] = None,
+    init: Annotated[str | None, _opt("default, normal, uniform or s9.", "--init")] = None,
+    init_scale: Annotated[float | None, _opt("sigma / a / range of --init.", "--init-scale")] = None,
+    optimizer: Annotated[
+        str | None, _opt("sgd, momentum, nesterov, adam (default), adamw, rmsprop.", "--optimizer")
+    ] = None,
+    lr: Annotated[
+        float | None, _opt("Learning rate (default per optimizer: sgd 0.1, adam 0.001, ...).", "--lr")
+    ] = None,
+    momentum: Annotated[float | None, _opt("Momentum of momentum/nesterov/rmsprop.", "--momentum")] = None,
+    weight_decay: Annotated[float | None, _opt("Decoupled weight decay.", "--weight-decay")] = None,
+    clip_norm: Annotated[float | None, _opt("Clip gradients to this global norm.", "--clip-norm")] = None,
+    schedule: Annotated[
+        str | None, _opt("constant, exponential, step, cosine, warmup-cosine, one-cycle.", "--schedule")
+    ] = None,
+    lr_factor: Annotated[float | None, _opt("Factor of exponential/step schedules.", "--lr-factor")] = None,
+    step_epochs: Annotated[
+        int | None, _opt("Epochs between steps of the step schedule.", "--step-epochs")
+    ] = None,
+    warmup_epochs: Annotated[
+        float | None, _opt("Warm-up epochs of warmup-cosine.", "--warmup-epochs")
+    ] = None,
+    final_lr: Annotated[float | None, _opt("Final rate of cosine schedules.", "--final-lr")] = None,
+    loss: Annotated[
+        str | None, _opt("auto, cross-entropy, binary-cross-entropy, squared-error.", "--loss")
+    ] = None,
+    l1: Annotated[float | None, _opt("L1 penalty strength (lambda * sum |theta|).", "--l1")] = None,
+    l2: Annotated[float | None, _opt("L2 penalty strength (lambda * sum theta^2).", "--l2")] = None,
+    epochs: Annotated[int | None, _opt("Epochs (default 3).", "--epochs")] = None,
+    batch_size: Annotated[int | None, _opt("Batch size (default 128).", "--batch-size")] = None,
+    drop_last: Annotated[
+        bool | None, _opt("Drop the last partial batch (default: keep it).", "--drop-last/--keep-last")
+    ] = None,
+    seed: Annotated[int | None, _opt("Seed of initialisation and shuffling (default 0).", "--seed")] = None,
+    seeds: Annotated[
+        str | None, _opt("N seeds (from --seed) or a list 0,4,7, trained in one program.", "--seeds")
+    ] = None,
+    val_fraction: Annotated[
+        float | None, _opt("Hold out this fraction of training data for validation.", "--val-fraction")
+    ] = None,
+    classes: Annotated[
+        str | None, _opt("Keep these classes, relabelled 0.. in this order, e.g. 7,1.", "--classes")
+    ] = None,
+    preprocess: Annotated[str | None, _opt("scale (default), per-image or global.", "--preprocess")] = None,
+    corrupt: Annotated[
+        int | None, _opt("Permute the first N training images (study S6).", "--corrupt")
+    ] = None,
+    data_seed: Annotated[
+        int | None, _opt("Seed of the validation split and --corrupt.", "--data-seed")
+    ] = None,
+    dtype: Annotated[str | None, _opt("float32 (default), float64 or bfloat16.", "--dtype")] = None,
+    eval_train: Annotated[
+        bool | None,
+        _opt("Also score the whole training set after each epoch.", "--eval-train/--no-eval-train"),
+    ] = None,
+    out: Annotated[Path | None, _opt("Run folder (default runs/<time>-<model>-<dataset>).", "--out")] = None,
+    resume: Annotated[Path | None, _opt("Continue the run in this folder.", "--resume")] = None,
+    config: Annotated[
+        Path | None, _opt("Start from this config.toml (options given here override it).", "--config")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary.")] = False,
+):
+    from . import train as T
+
+    given = {
+        "dataset": dataset,
+        "model": model,
+        "widths": _ints("--widths", widths),
+        "activation": activation,
+        "layers": layers,
+        "init": init,
+        "init_scale": init_scale,
+        "optimizer": optimizer,
+        "lr": lr,
+        "momentum": momentum,
+        "weight_decay": weight_decay,
+        "clip_norm": clip_norm,
+        "schedule": schedule,
+        "lr_factor": lr_factor,
+        "step_epochs": step_epochs,
+        "warmup_epochs": warmup_epochs,
+        "final_lr": final_lr,
+        "loss": loss,
+        "l1": l1,
+        "l2": l2,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "drop_last": drop_last,
+        "seeds": _seeds(seed, seeds),
+        "val_fraction": val_fraction,
+        "classes": _ints("--classes", classes),
+        "preprocess": preprocess,
+        "corrupt": corrupt,
+        "data_seed": data_seed,
+        "dtype": dtype,
+        "eval_train": eval_train,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    if resume is not None:
+        extra = (
+            sorted(set(given) - {"epochs"}) + (["--config"] if config else []) + (["--out"] if out else [])
+        )
+        if extra:
+            raise ConfigError(
+                f"--resume continues a run with its own config; only --epochs may be given with it, "
+                f"got {', '.join('--' + e.replace('_', '-') for e in extra)}"
+            )
+        result = T.resume(resume, epochs=given.get("epochs"), data_dir=data_dir, quiet=quiet)
+    else:
+        base = T.load_toml(config).as_dict() if config else {}
+        cfg = T.from_dict({**base, **given}, source=str(config) if config else "options")
+        result = T.train(cfg, data_dir=data_dir, out=out, quiet=quiet)
+    _print_summary(result)
+    if result.status == "diverged":
+        sys.stderr.write(f"error: {result.message}; the run is saved in {result.run_dir}\n")
+        raise typer.Exit(1)
+    if result.status == "interrupted":
+        sys.stderr.write(f"{result.message}\n")
+        raise typer.Exit(130)
+
+
+def _print_summary(result) -> None:
+    from .train._report import fmt
+
+    s = result.summary
+    parts = [f"run {result.run_dir}"]
+    if "final_test_accuracy" in s:
+        acc = fmt(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
+        parts.append(
+            f"test accuracy {acc} after {s['epochs']} epochs "
+            f"(best {100 * s['best_test_accuracy']:.2f}% at epoch {s['best_epoch']})"
+        )
+    elif "final_test_loss" in s:
+        parts.append(f"test loss {s['final_test_loss']:.4f} after {s['epochs']} epochs")
+    if "train_seconds" in s:
+        parts.append(
+            f"{s['train_seconds']:.1f} s training ({s['mean_epoch_seconds']:.2f} s/epoch) "
+            f"+ {s['compile_seconds']:.1f} s compiling"
+        )
+    typer.echo("; ".join(parts))
+
+
+@app.command("evaluate")
+@user_errors
+def evaluate_cmd(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder written by mnistlab train.", show_default=False)
+    ],
+    dataset: Annotated[
+        str | None, _opt("Score on this dataset instead of the run's own.", "--dataset")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="train or test.")] = "test",
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+):
+    """Score a trained run: loss, accuracy and per-class accuracy over every example of a split."""
+    from .evaluate import evaluate_run
+
+    res = evaluate_run(run_dir, dataset=dataset, split=split, data_dir=data_dir)
+    if as_json:
+        typer.echo(json.dumps(res, indent=2))
+        return
+    lines = [
+        f"{res['title']} {split} split, {res['examples']:,} examples, epoch {res['epoch']} of {res['run']}"
+    ]
+    lines.append(f"loss {res['loss']:.4f}")
+    if "accuracy" in res:
+        spread = (
+            f" ± {100 * res['accuracy_std']:.2f} over {len(res['seeds'])} seeds"
+            if len(res["seeds"]) > 1
+            else ""
+        )
+        lines.append(f"accuracy {100 * res['accuracy']:.2f}%{spread}")
+        if "ensemble_accuracy" in res:
+            lines.append(f"ensemble of the seeds: {100 * res['ensemble_accuracy']:.2f}%")
+        for name, pc in res["per_class"].items():
+            acc = "n/a" if pc["accuracy"] is None else f"{100 * pc['accuracy']:.2f}%"
+            lines.append(f"  {name:<14} {acc:>8}  ({pc['examples']:,} examples)")
+    typer.echo("\n".join(lines))
+
+
+@app.command("predict")
+@user_errors
+def predict_cmd(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder written by mnistlab train.", show_default=False)
+    ],
+    images: Annotated[
+        list[Path], typer.Argument(help="PNG/JPEG/BMP/GIF or .npy images, any size.", show_default=False)
+    ],
+    invert: Annotated[
+        str,
+        typer.Option(
+            "--invert",
+            help="auto, yes or no: white-on-black is expected; auto inverts images with a light border.",
+        ),
+    ] = "auto",
+    center: Annotated[
+        bool,
+        typer.Option(
+            "--center/--no-center", help="Crop, scale and centre the ink like MNIST (default) or only resize."
+        ),
+    ] = True,
+    top: Annotated[int, typer.Option("--top", help="How many classes to show per image.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+):
+    """Class probabilities for image files, with the run's preprocessing (28 x 28 grayscale)."""
+    from .evaluate import predict_files
+
+    inv = {"auto": "auto", "yes": True, "no": False}.get(invert)
+    if inv is None:
+        raise ConfigError(f"--invert must be one of auto, yes, no; got {invert!r}")
+    if top < 1:
+        raise ConfigError(f"--top must be >= 1; got {top}")
+    results = predict_files(run_dir, images, invert=inv, center=center)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    for r in results:
+        ranked = sorted(r["probabilities"].items(), key=lambda kv: -kv[1])[:top]
+        shown = ", ".join(f"{name} {100 * p:.1f}%" for name, p in ranked)
+        typer.echo(f"{r['path']}: {r['prediction']} ({shown}){'  [inverted]' if r['inverted'] else ''}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mnistlab`` script; returns the exit code."""
     try:

@@ -1,0 +1,62 @@
+"""Training: losses, optimizers, the compiled engine, runs with checkpoints and exact resume.
+
+>>> from mnistlab import train
+>>> result = train.train(train.TrainConfig(dataset="mnist-sample", model="mlp", epochs=2))
+>>> result.summary["final_test_accuracy"]
+"""
+
+from ._checkpoint import load as load_checkpoint
+from ._checkpoint import save as save_checkpoint
+from ._config import DEFAULT_LR, DTYPES, PREPROCESS, TrainConfig, from_dict, load_toml, resolve, to_toml
+from ._engine import Engine, FitResult, History, TrainState, fit, make_prepare
+from ._losses import (
+    LOSSES,
+    binary_cross_entropy,
+    correct,
+    get_loss,
+    l1_penalty,
+    l2_penalty,
+    softmax_cross_entropy,
+    squared_error,
+)
+from ._optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule
+from ._run import RunData, RunResult, build_model_for, prepare_data, read_run, resume, train
+
+__all__ = [
+    "DEFAULT_LR",
+    "DTYPES",
+    "LOSSES",
+    "OPTIMIZERS",
+    "PREPROCESS",
+    "SCHEDULES",
+    "Engine",
+    "FitResult",
+    "History",
+    "RunData",
+    "RunResult",
+    "TrainConfig",
+    "TrainState",
+    "binary_cross_entropy",
+    "build_model_for",
+    "correct",
+    "current_lr",
+    "fit",
+    "from_dict",
+    "get_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "load_checkpoint",
+    "load_toml",
+    "make_optimizer",
+    "make_prepare",
+    "make_schedule",
+    "prepare_data",
+    "read_run",
+    "resolve",
+    "resume",
+    "save_checkpoint",
+    "softmax_cross_entropy",
+    "squared_error",
+    "to_toml",
+    "train",
+]

@@ -1,0 +1,408 @@
+"""The compiled training engine: one XLA program per epoch, several seeds in one program.
+
+Why it is shaped this way:
+- The images stay on the device as uint8 (47 MB for 60k) and each batch is gathered, scaled and
+  reshaped inside the compiled step, so no float copy of the dataset exists anywhere.
+- Shuffling is ``batch_indices(fold_in(shuffle_key, epoch))`` inside the program: an epoch's
+  order depends only on the seed and the epoch number, which is what makes resume exact.
+- A kept last partial batch is padded and masked, so every step has one shape: one compilation.
+- Several seeds are ``jax.vmap`` of the single-seed epoch over a leading axis of the state.
+- Both programs are compiled ahead of time (``jit(...).lower(...).compile()``), which measures
+  compile time apart from epoch time and makes a retrace impossible rather than just unlikely.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+
+from .._errors import ConfigError
+from ..data import Dataset, NormStats, batch_indices, num_batches
+from ..models import Model
+from . import _losses
+from ._config import TrainConfig
+from ._optim import make_optimizer, make_schedule
+
+COMPUTE_DTYPES = {"float32": jnp.float32, "float64": jnp.float64, "bfloat16": jnp.bfloat16}
+
+
+class TrainState(NamedTuple):
+    """Everything that changes during training, each leaf with a leading axis of one per seed."""
+
+    params: Any
+    opt_state: Any
+    shuffle_key: jax.Array  # raw uint32 keys (seeds, 2): plain arrays, easy to checkpoint
+
+
+@dataclass
+class History:
+    """Per-epoch records (one dict per epoch, per-seed lists inside) and per-step losses."""
+
+    epochs: list[dict] = field(default_factory=list)
+    step_loss: list[np.ndarray] = field(default_factory=list)  # per epoch: (seeds, steps)
+
+    def as_dict(self) -> dict:
+        return {"epochs": self.epochs, "step_loss": [a.tolist() for a in self.step_loss]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        return cls(list(d["epochs"]), [np.asarray(a, np.float32) for a in d["step_loss"]])
+
+
+@dataclass
+class FitResult:
+    state: TrainState
+    history: History
+    status: str  # "completed", "diverged" or "interrupted"
+    message: str = ""
+    compile_seconds: float = 0.0
+    epochs_done: int = 0
+
+
+def precision(dtype: str):
+    """The JAX numeric mode ``dtype`` needs: float64 arrays exist only with x64 enabled.
+
+    A context rather than a global switch, so a float64 run does not change the integer widths
+    (and so the shuffles) of float32 runs in the same process.
+    """
+    import contextlib
+
+    return jax.enable_x64(True) if dtype == "float64" else contextlib.nullcontext()
+
+
+# --- pieces ------------------------------------------------------------------------------------
+
+
+def make_prepare(preprocess: str, norm: NormStats | None, layout: str, dtype) -> Callable:
+    """uint8 ``(B, H, W)`` -> the model's input in ``dtype`` and layout, inside compiled code."""
+
+    def prepare(images):
+        x = images.astype(dtype) / jnp.asarray(255, dtype)
+        if preprocess == "global":
+            x = (x - jnp.asarray(norm.mean, dtype)) / jnp.asarray(norm.std, dtype)
+        elif preprocess == "per-image":
+            mean = x.mean(axis=(1, 2), keepdims=True)
+            std = x.std(axis=(1, 2), keepdims=True)
+            # A blank image has nothing to standardise: keep it zero rather than divide by ~0.
+            x = jnp.where(std > 0, (x - mean) / jnp.where(std > 0, std, 1), 0)
+        b, h, w = x.shape
+        if layout == "flat":
+            return x.reshape(b, h * w)
+        return x[..., None] if layout == "NHWC" else x[:, None]
+
+    return prepare
+
+
+def resolve_loss(config: TrainConfig, kind: str) -> str:
+    auto = {"classifier": "cross-entropy", "binary": "binary-cross-entropy", "autoencoder": "squared-error"}
+    loss = auto[kind] if config.loss == "auto" else config.loss
+    allowed = {
+        "classifier": ("cross-entropy", "squared-error"),
+        "binary": ("binary-cross-entropy", "squared-error"),
+        "autoencoder": ("squared-error",),
+    }[kind]
+    if loss not in allowed:
+        raise ConfigError(f"loss must be one of {', '.join(allowed)} for a {kind} model; got {loss!r}")
+    return loss
+
+
+def make_per_example(model: Model, loss_name: str, compute_dtype, num_classes: int) -> Callable:
+    """``(params, x, y) -> (loss (B,), correct (B,))`` in the parameters' precision."""
+    loss_fn = _losses.get_loss(loss_name)
+
+    def per_example(params, x, y):
+        p = params
+        if compute_dtype == jnp.bfloat16:  # compute in bfloat16, keep float32 master parameters
+            p = jax.tree.map(lambda a: a.astype(jnp.bfloat16), params)
+            x = x.astype(jnp.bfloat16)
+        out = model.apply(p, x)
+        out_dtype = jax.tree.leaves(params)[0].dtype
+        out = out.astype(out_dtype)
+        if model.kind == "autoencoder":
+            target = x.reshape(x.shape[0], -1).astype(out_dtype)
+            return loss_fn(out, target), jnp.zeros(x.shape[0], out_dtype)
+        if loss_name == "squared-error":
+            if model.kind == "binary":
+                loss = loss_fn(jax.nn.sigmoid(out), y.astype(out_dtype))
+            else:
+                loss = loss_fn(out, jax.nn.one_hot(y, num_classes, dtype=out_dtype))
+        else:
+            loss = loss_fn(out, y)
+        return loss, _losses.correct(out, y, model.kind).astype(out_dtype)
+
+    return per_example
+
+
+def init_state(model: Model, tx, seeds, input_shape, param_dtype) -> TrainState:
+    """Parameters, optimizer state and shuffle keys for each seed, stacked on a leading axis."""
+    roots = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+    init_keys, shuffle_keys = jax.vmap(lambda k: tuple(jax.random.split(k)))(roots)
+
+    def one(k):
+        params = model.init(k, input_shape)
+        params = jax.tree.map(lambda a: a.astype(param_dtype), params)
+        return params, tx.init(params)
+
+    params, opt_state = jax.vmap(one)(init_keys)
+    return TrainState(params, opt_state, shuffle_keys)
+
+
+def _eval_indices(n: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    batch = min(batch, n)
+    b = math.ceil(n / batch)
+    idx = np.zeros(b * batch, np.int32)
+    idx[:n] = np.arange(n)
+    mask = np.arange(b * batch) < n
+    return idx.reshape(b, batch), mask.reshape(b, batch)
+
+
+# --- the engine --------------------------------------------------------------------------------
+
+
+class Engine:
+    """Compiled epoch and evaluation programs for one model, config and training set size."""
+
+    def __init__(
+        self,
+        model: Model,
+        config: TrainConfig,
+        *,
+        n_train: int,
+        image_shape,
+        num_classes: int,
+        norm: NormStats | None = None,
+    ):
+        self.model, self.config = model, config
+        self.n_train, self.num_classes = n_train, num_classes
+        self.image_shape = tuple(image_shape)
+        self.seeds = tuple(config.seeds)
+        self.param_dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
+        self.compute_dtype = COMPUTE_DTYPES[config.dtype]
+        self.steps_per_epoch = num_batches(n_train, config.batch_size, drop_last=config.drop_last)
+        self.loss_name = resolve_loss(config, model.kind)
+        self.schedule = make_schedule(
+            config.schedule,
+            config.lr,
+            steps_per_epoch=self.steps_per_epoch,
+            epochs=config.epochs,
+            factor=config.lr_factor,
+            step_epochs=config.step_epochs,
+            warmup_epochs=config.warmup_epochs,
+            final_lr=config.final_lr,
+        )
+        self.tx = make_optimizer(
+            config.optimizer,
+            self.schedule,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+            clip_norm=config.clip_norm,
+        )
+        self.prepare = make_prepare(config.preprocess, norm, model.input_layout, self.param_dtype)
+        self.per_example = make_per_example(model, self.loss_name, self.compute_dtype, num_classes)
+        self._epoch_fn = None
+        self._eval_fns: dict[int, Any] = {}
+        self.compile_seconds = 0.0
+        self.traces = 0  # incremented while tracing; a test checks it stays at one per program
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        h, w = self.image_shape
+        return {"flat": (1, h * w), "NHWC": (1, h, w, 1), "NCHW": (1, 1, h, w)}[self.model.input_layout]
+
+    def init(self) -> TrainState:
+        return init_state(self.model, self.tx, self.seeds, self.input_shape, self.param_dtype)
+
+    # one seed ---------------------------------------------------------------------------------
+
+    def _objective(self, params, x, y, mask):
+        loss, correct = self.per_example(params, x, y)
+        w = mask.astype(loss.dtype)
+        loss_sum = (loss * w).sum()
+        total = loss_sum / jnp.maximum(w.sum(), 1)
+        # The studies add the penalty to the loss (S1: lambda * sum theta^2), so it is part of
+        # what is differentiated; decoupled weight decay lives in the optimizer instead.
+        if self.config.l2:
+            total = total + self.config.l2 * _losses.l2_penalty(params)
+        if self.config.l1:
+            total = total + self.config.l1 * _losses.l1_penalty(params)
+        return total, (loss_sum, (correct * w).sum())
+
+    def _epoch_one(self, params, opt_state, shuffle_key, epoch, images, labels):
+        cfg = self.config
+        key = jax.random.fold_in(shuffle_key, epoch)
+        idx, mask = batch_indices(key, self.n_train, cfg.batch_size, drop_last=cfg.drop_last)
+
+        def step(carry, batch):
+            params, opt_state = carry
+            i, m = batch
+            x, y = self.prepare(images[i]), labels[i]
+            (total, (loss_sum, correct)), grads = jax.value_and_grad(self._objective, has_aux=True)(
+                params, x, y, m
+            )
+            updates, opt_state = self.tx.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), (total, loss_sum, correct)
+
+        (params, opt_state), (totals, loss_sums, corrects) = lax.scan(step, (params, opt_state), (idx, mask))
+        return params, opt_state, totals, loss_sums.sum(), corrects.sum()
+
+    def _eval_one(self, params, images, labels, idx, mask):
+        def body(acc, batch):
+            i, m = batch
+            loss, correct = self.per_example(params, self.prepare(images[i]), labels[i])
+            w = m.astype(loss.dtype)
+            return (acc[0] + (loss * w).sum(), acc[1] + (correct * w).sum()), None
+
+        zero = jnp.zeros((), jax.tree.leaves(params)[0].dtype)
+        (loss_sum, correct), _ = lax.scan(body, (zero, zero), (idx, mask))
+        return loss_sum, correct
+
+    # all seeds --------------------------------------------------------------------------------
+
+    def _epoch_all(self, state: TrainState, epoch, images, labels):
+        self.traces += 1
+        fn = jax.vmap(self._epoch_one, in_axes=(0, 0, 0, None, None, None))
+        params, opt_state, totals, loss_sum, correct = fn(
+            state.params, state.opt_state, state.shuffle_key, epoch, images, labels
+        )
+        return TrainState(params, opt_state, state.shuffle_key), totals, loss_sum, correct
+
+    def _eval_all(self, params, images, labels, idx, mask):
+        self.traces += 1
+        return jax.vmap(self._eval_one, in_axes=(0, None, None, None, None))(
+            params, images, labels, idx, mask
+        )
+
+    def compile_epoch(self, state: TrainState, images, labels):
+        if self._epoch_fn is None:
+            t = time.perf_counter()
+            self._epoch_fn = jax.jit(self._epoch_all).lower(state, jnp.int32(0), images, labels).compile()
+            self.compile_seconds += time.perf_counter() - t
+        return self._epoch_fn
+
+    def run_epoch(self, state: TrainState, epoch: int, images, labels):
+        """One pass over the training set for every seed: ``(state, step_totals, loss_sum, correct)``."""
+        fn = self.compile_epoch(state, images, labels)
+        return fn(state, jnp.int32(epoch), images, labels)
+
+    def evaluate(self, params, images, labels) -> tuple[np.ndarray, np.ndarray]:
+        """Mean loss and accuracy over EVERY example, per seed: two arrays of shape (seeds,)."""
+        n = int(images.shape[0])
+        idx, mask = _eval_indices(n, self.config.eval_batch_size)
+        key = idx.shape
+        if key not in self._eval_fns:
+            t = time.perf_counter()
+            self._eval_fns[key] = jax.jit(self._eval_all).lower(params, images, labels, idx, mask).compile()
+            self.compile_seconds += time.perf_counter() - t
+        loss_sum, correct = self._eval_fns[key](params, images, labels, idx, mask)
+        return np.asarray(loss_sum, np.float64) / n, np.asarray(correct, np.float64) / n
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+
+def _first_bad(totals: np.ndarray) -> tuple[int, int, float] | None:
+    """(seed index, step index, value) of the first non-finite step loss, or None."""
+    bad = ~np.isfinite(totals)
+    if not bad.any():
+        return None
+    steps = np.where(bad.any(axis=1), bad.argmax(axis=1), totals.shape[1])
+    s = int(steps.argmin())
+    return s, int(steps[s]), float(totals[s, steps[s]])
+
+
+def fit(
+    engine: Engine,
+    train: Dataset,
+    *,
+    state: TrainState | None = None,
+    history: History | None = None,
+    evals: dict[str, Dataset] | None = None,
+    on_epoch: Callable[[int, TrainState, History], None] | None = None,
+    reporter=None,
+) -> FitResult:
+    """Train ``engine.config.epochs`` epochs (continuing ``history`` when resuming).
+
+    ``evals`` maps names ("validation", "test") to datasets scored after every epoch.
+    ``on_epoch(epoch, state, history)`` runs after each finished epoch (checkpointing).
+    A non-finite loss stops training: the result keeps the last finite state and says where.
+    """
+    cfg = engine.config
+    history = history or History()
+    state = state if state is not None else engine.init()
+    images = jax.device_put(np.asarray(train.images, np.uint8))
+    labels = jax.device_put(np.asarray(train.labels, np.int32))
+    eval_sets = {
+        name: (jax.device_put(ds.images), jax.device_put(ds.labels)) for name, ds in (evals or {}).items()
+    }
+    if cfg.eval_train:
+        eval_sets = {"train_eval": (images, labels), **eval_sets}
+    start = len(history.epochs)
+    status, message = "completed", ""
+    if reporter:
+        reporter.start(engine, start)
+    engine.compile_epoch(state, images, labels)
+    for x, y in eval_sets.values():
+        engine.evaluate(state.params, x, y)  # compile now, so epoch times are steady-state
+    if reporter:
+        reporter.compiled(engine.compile_seconds)
+    epoch = start
+    try:
+        for epoch in range(start, cfg.epochs):
+            t0 = time.perf_counter()
+            new_state, totals, loss_sum, correct = engine.run_epoch(state, epoch, images, labels)
+            totals = np.asarray(totals)  # blocks until the epoch is done
+            seconds = time.perf_counter() - t0
+            bad = _first_bad(totals)
+            record = {
+                "epoch": epoch + 1,
+                "step": (epoch + 1) * engine.steps_per_epoch,
+                "lr": float(engine.schedule(epoch * engine.steps_per_epoch)),
+                "train_loss": (np.asarray(loss_sum, np.float64) / len(train)).tolist(),
+                "train_accuracy": (np.asarray(correct, np.float64) / len(train)).tolist(),
+                "epoch_seconds": seconds,
+                "examples_per_second": len(train) * len(engine.seeds) / seconds,
+            }
+            t1 = time.perf_counter()
+            for name, (x, y) in eval_sets.items():
+                loss, acc = engine.evaluate(new_state.params, x, y)
+                record[f"{name}_loss"], record[f"{name}_accuracy"] = loss.tolist(), acc.tolist()
+            record["eval_seconds"] = time.perf_counter() - t1
+            if engine.model.kind == "autoencoder":
+                record = {k: v for k, v in record.items() if not k.endswith("accuracy")}
+            history.step_loss.append(totals.astype(np.float32))
+            if bad is not None:
+                seed_i, step_i, value = bad
+                record["diverged"] = True
+                history.epochs.append(record)
+                which = f" (seed {engine.seeds[seed_i]})" if len(engine.seeds) > 1 else ""
+                message = (
+                    f"diverged at epoch {epoch + 1}, step {step_i + 1}{which}: loss is {value}; "
+                    f"try a smaller learning rate (--lr, now {cfg.lr:g})"
+                )
+                status = "diverged"
+                if reporter:
+                    reporter.epoch(record, history)
+                break
+            history.epochs.append(record)
+            state = new_state
+            if reporter:
+                reporter.epoch(record, history)
+            if on_epoch:
+                on_epoch(epoch + 1, state, history)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        message = f"interrupted during epoch {epoch + 1}; the last finished epoch is {len(history.epochs)}"
+    finally:
+        if reporter:
+            reporter.stop()
+    done = len([r for r in history.epochs if not r.get("diverged")])
+    return FitResult(state, history, status, message, engine.compile_seconds, done)

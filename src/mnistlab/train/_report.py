@@ -1,0 +1,98 @@
+"""What a person watching training sees: a header, a line per epoch, a progress bar.
+
+Everything goes to stderr through Rich, so stdout carries only the final summary and a script
+can capture it; ``quiet`` silences all of it.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+
+def mean_std(values) -> tuple[float, float]:
+    values = values if isinstance(values, list) else [values]
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def fmt(value, *, percent: bool) -> str:
+    m, s = mean_std(value)
+    if percent:
+        return f"{100 * m:.2f}%" + (f" ± {100 * s:.2f}" if isinstance(value, list) and len(value) > 1 else "")
+    spec = ".4f" if abs(m) < 1e4 else ".4g"
+    return f"{m:{spec}}" + (f" ± {s:{spec}}" if isinstance(value, list) and len(value) > 1 else "")
+
+
+class ConsoleReporter:
+    def __init__(self, console: Console | None = None, *, quiet: bool = False, title: str = ""):
+        self.console = console or Console(stderr=True)
+        self.quiet = quiet
+        self.title = title
+        self.progress: Progress | None = None
+        self.task = None
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(text, highlight=False, markup=False)
+
+    def start(self, engine, start_epoch: int) -> None:
+        if self.quiet:
+            return
+        if self.title:
+            self.note(self.title)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=self.console,
+            transient=True,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task(
+            "compiling", total=engine.config.epochs, completed=start_epoch, info=""
+        )
+
+    def compiled(self, seconds: float) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description="epoch")
+            self.progress.console.print(f"compiled in {seconds:.1f} s", highlight=False)
+
+    def epoch(self, record: dict, history) -> None:
+        if self.quiet:
+            return
+        parts = [f"epoch {record['epoch']:>3}"]
+        parts.append(f"loss {fmt(record['train_loss'], percent=False)}")
+        if "train_accuracy" in record:
+            parts.append(f"acc {fmt(record['train_accuracy'], percent=True)}")
+        for name in ("validation", "test", "train_eval"):
+            key = f"{name}_accuracy" if f"{name}_accuracy" in record else f"{name}_loss"
+            if key in record:
+                label = {"validation": "val", "train_eval": "train(eval)"}.get(name, name)
+                parts.append(f"{label} {fmt(record[key], percent=key.endswith('accuracy'))}")
+        parts.append(f"{record['epoch_seconds']:.2f} s")
+        parts.append(f"{record['examples_per_second']:,.0f} ex/s")
+        line = "  ".join(parts)
+        if record.get("diverged"):
+            line += "  (diverged)"
+        if self.progress is not None:
+            self.progress.console.print(line, highlight=False, markup=False)
+            self.progress.update(self.task, completed=record["epoch"], info=parts[1])
+        else:
+            self.note(line)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None

@@ -1,0 +1,492 @@
+"""A run: data and model from a config, training with checkpoints, and the folder it leaves.
+
+Folder layout (every file written atomically)::
+
+    config.toml     the resolved, frozen config (``mnistlab train --config`` takes it back)
+    run.json        versions, device, dataset provenance and checksums, status, summary
+    metrics.jsonl   one JSON object per epoch;  metrics.csv the same as a table
+    steps.csv       the loss of every training step
+    checkpoint.npz  parameters, optimizer state, PRNG state, epoch, history (after each epoch)
+    params.npz      the final parameters
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import os
+import platform
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConfigError, DataError, MnistlabError
+from .._fs import atomic_write_bytes
+from ..data import (
+    Dataset,
+    NormStats,
+    corrupt_labels,
+    fit_normalization,
+    load,
+    select_classes,
+    train_val_split,
+)
+from . import _checkpoint
+from ._config import TrainConfig, load_toml, resolve, to_toml
+from ._report import ConsoleReporter, mean_std
+
+CONFIG, RUN_JSON, CHECKPOINT, PARAMS = "config.toml", "run.json", "checkpoint.npz", "params.npz"
+EPOCH_DEPENDENT_SCHEDULES = ("cosine", "warmup-cosine", "one-cycle")
+
+
+@dataclass
+class RunData:
+    config: TrainConfig  # with ``dataset`` resolved
+    train: Dataset
+    evals: dict[str, Dataset]
+    norm: NormStats | None
+    notice: str | None = None
+    num_classes: int = 10
+    class_names: tuple[str, ...] = ()
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    config: TrainConfig
+    status: str
+    message: str
+    history: Any
+    summary: dict = field(default_factory=dict)
+    state: Any = None
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def prepare_data(config: TrainConfig, *, data_dir=None, progress: bool = True) -> RunData:
+    """Load, select, corrupt, split and fit normalisation exactly as ``config`` says."""
+    import jax
+
+    notice = None
+    name = config.dataset
+    if name == "auto":
+        try:
+            # Quietly: failing mirrors are expected offline, and the notice below says what happened.
+            train = load("mnist", "train", data_dir=data_dir, progress=False, timeout=10)
+            test = load("mnist", "test", data_dir=data_dir, progress=False, timeout=10)
+            name = "mnist"
+        except DataError as exc:
+            why = str(exc).split(";")[0]
+            notice = (
+                f"MNIST is not cached and could not be downloaded ({why}); training on the bundled "
+                "MNIST sample (5,000 images: 4,000 train / 1,000 test) instead. Give --dataset mnist "
+                "to insist, or `mnistlab data fetch mnist` when online."
+            )
+            name = "mnist-sample"
+    if name != "mnist" or config.dataset != "auto":
+        train = load(name, "train", data_dir=data_dir, progress=progress)
+        test = load(name, "test", data_dir=data_dir, progress=progress)
+    config = config.replace(dataset=name)
+    class_names = train.class_names
+    if config.classes:
+        bad = [c for c in config.classes if c >= train.num_classes]
+        if bad:
+            raise ConfigError(
+                f"classes must lie in 0..{train.num_classes - 1} for {train.title}; "
+                f"got {list(config.classes)}"
+            )
+        train, test = select_classes(train, config.classes), select_classes(test, config.classes)
+        class_names = train.class_names
+    data_key = jax.random.PRNGKey(config.data_seed)
+    if config.corrupt:
+        if config.corrupt > len(train):
+            raise ConfigError(
+                f"corrupt must be <= {len(train)} (the training set's size); got {config.corrupt}"
+            )
+        train, _ = corrupt_labels(train, config.corrupt, key=jax.random.fold_in(data_key, 0))
+    evals = {}
+    if config.val_fraction:
+        train, val = train_val_split(train, config.val_fraction, key=jax.random.fold_in(data_key, 1))
+        evals["validation"] = val
+    evals["test"] = test
+    norm = fit_normalization(train.images) if config.preprocess == "global" else None
+    return RunData(config, train, evals, norm, notice, len(class_names), tuple(class_names))
+
+
+def build_model_for(config: TrainConfig, num_classes: int, image_shape):
+    from ..models import build_model
+
+    model = build_model(
+        config.model,
+        num_classes=num_classes,
+        widths=config.widths,
+        activation=config.activation,
+        layers=config.layers,
+        init=config.init,
+        init_scale=config.init_scale,
+        image_shape=tuple(image_shape),
+    )
+    if model.kind == "binary" and num_classes != 2:
+        raise ConfigError(
+            f"model {config.model} is a binary classifier and needs exactly two classes; got {num_classes}. "
+            "Give --classes A,B (B becomes label 1, the positive class), e.g. --classes 7,1"
+        )
+    return model
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("mnistlab", "jax", "jaxlib", "flax", "optax", "numpy"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def device_info() -> dict[str, Any]:
+    import jax
+
+    d = jax.devices()[0]
+    return {
+        "backend": jax.default_backend(),
+        "kind": getattr(d, "device_kind", str(d)),
+        "count": jax.device_count(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON: {type(o)}")
+
+
+def _csv_bytes(rows: list[list]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode()
+
+
+def _scalar_columns(history) -> list[str]:
+    keys: list[str] = []
+    for r in history.epochs:
+        keys.extend(k for k in r if k not in keys)
+    return keys
+
+
+def write_metrics(run_dir: Path, history, seeds) -> None:
+    lines = [json.dumps(r) for r in history.epochs]
+    atomic_write_bytes(run_dir / "metrics.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
+    keys = _scalar_columns(history)
+    header, rows = [], []
+    for k in keys:
+        header.append(k)
+        if len(seeds) > 1 and any(isinstance(r.get(k), list) for r in history.epochs):
+            header.append(f"{k}_std")
+    for r in history.epochs:
+        row = []
+        for k in keys:
+            v = r.get(k, "")
+            if isinstance(v, list):
+                m, s = mean_std(v)
+                row.append(m)
+                if len(seeds) > 1:
+                    row.append(s)
+            else:
+                row.append(v)
+                if len(seeds) > 1 and f"{k}_std" in header:
+                    row.append("")
+        rows.append(row)
+    atomic_write_bytes(run_dir / "metrics.csv", _csv_bytes([header, *rows]))
+    step_rows = [["epoch", "step", "loss"] + ([f"loss_seed{s}" for s in seeds] if len(seeds) > 1 else [])]
+    step = 0
+    for e, losses in enumerate(history.step_loss, start=1):
+        losses = np.asarray(losses)
+        for j in range(losses.shape[1]):
+            step += 1
+            col = losses[:, j]
+            step_rows.append(
+                [e, step, float(col.mean()), *([float(v) for v in col] if len(seeds) > 1 else [])]
+            )
+    atomic_write_bytes(run_dir / "steps.csv", _csv_bytes(step_rows))
+
+
+def summarize_history(history, kind: str) -> dict:
+    """Final and best test numbers (mean over seeds; per-seed values and std alongside)."""
+    good = [r for r in history.epochs if not r.get("diverged")]
+    if not good:
+        return {}
+    last = good[-1]
+    out: dict[str, Any] = {"epochs": last["epoch"]}
+    metric = "test_accuracy" if kind != "autoencoder" else "test_loss"
+    for k, v in last.items():
+        if k.endswith(("_loss", "_accuracy")):
+            m, s = mean_std(v)
+            out[f"final_{k}"] = m
+            if isinstance(v, list) and len(v) > 1:
+                out[f"final_{k}_std"] = s
+                out[f"final_{k}_per_seed"] = v
+    if metric in last:
+        best = (max if kind != "autoencoder" else min)(good, key=lambda r: mean_std(r[metric])[0])
+        out[f"best_{metric}"] = mean_std(best[metric])[0]
+        out["best_epoch"] = best["epoch"]
+    out["train_seconds"] = sum(r["epoch_seconds"] for r in good)
+    out["mean_epoch_seconds"] = out["train_seconds"] / len(good)
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
+
+
+def new_run_dir(out: str | os.PathLike | None, config: TrainConfig) -> Path:
+    if out is not None:
+        path = Path(out)
+        if (path / CONFIG).exists() or (path / RUN_JSON).exists():
+            raise ConfigError(
+                f"--out {path} already holds a run; continue it with --resume {path} or choose another --out"
+            )
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"--out {path} is a file; give a folder for the run")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / _slug(f"{stamp}-{config.model}-{config.dataset}")
+    path, i = base, 1
+    while path.exists():
+        i += 1
+        path = base.with_name(f"{base.name}-{i}")
+    path.mkdir(parents=True)
+    return path
+
+
+# --- the two entry points -------------------------------------------------------------------------
+
+
+def _dataset_info(data: RunData) -> dict:
+    return {
+        "name": data.config.dataset,
+        "title": data.train.title,
+        "class_names": list(data.class_names),
+        "num_classes": data.num_classes,
+        "sizes": {"train": len(data.train), **{k: len(v) for k, v in data.evals.items()}},
+        "provenance": {
+            "train": data.train.provenance.as_dict(),
+            **{k: v.provenance.as_dict() for k, v in data.evals.items()},
+        },
+        "normalization": None if data.norm is None else {"mean": data.norm.mean, "std": data.norm.std},
+        "notice": data.notice,
+    }
+
+
+def _title(config: TrainConfig, data: RunData, engine) -> str:
+    seeds = config.seeds
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds {list(seeds)} in one program"
+    sizes = ", ".join(f"{len(v):,} {k}" for k, v in [("train", data.train), *data.evals.items()])
+    import jax
+
+    return (
+        f"Training {config.model} on {data.train.title} ({sizes}): {config.epochs} epochs of "
+        f"{engine.steps_per_epoch} steps (batch {config.batch_size}), {config.optimizer} lr {config.lr:g}"
+        f"{'' if config.schedule == 'constant' else ' ' + config.schedule}, {seed_text}, {config.dtype} on "
+        f"{jax.default_backend()}"
+    )
+
+
+def train(
+    config: TrainConfig,
+    *,
+    data_dir=None,
+    out=None,
+    quiet: bool = False,
+    console=None,
+    _resume_from: Path | None = None,
+) -> RunResult:
+    """Train as ``config`` says, writing a run folder; returns how it ended and its summary."""
+    from ._engine import precision
+
+    with precision(config.dtype):
+        return _train(
+            config, data_dir=data_dir, out=out, quiet=quiet, console=console, resume_from=_resume_from
+        )
+
+
+def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from) -> RunResult:
+    from ._engine import Engine, History, fit
+
+    reporter = ConsoleReporter(console, quiet=quiet)
+    config = resolve(config)
+    data = prepare_data(config, data_dir=data_dir, progress=not quiet)
+    if data.notice:
+        (reporter.console if not quiet else _stderr_console()).print(
+            f"note: {data.notice}", highlight=False, markup=False
+        )
+    config = data.config
+    model = build_model_for(config, data.num_classes, data.train.image_shape)
+    engine = Engine(
+        model,
+        config,
+        n_train=len(data.train),
+        image_shape=data.train.image_shape,
+        num_classes=data.num_classes,
+        norm=data.norm,
+    )
+    state, history = None, None
+    if resume_from is None:
+        run_dir = new_run_dir(out, config)
+        atomic_write_bytes(run_dir / CONFIG, to_toml(config, header="mnistlab train config").encode())
+        info = {
+            "created": _now(),
+            "command": " ".join(["mnistlab", *sys.argv[1:]]) if sys.argv else "",
+            "versions": versions(),
+            "device": device_info(),
+            "dataset": _dataset_info(data),
+            "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
+            "seeds": list(config.seeds),
+            "steps_per_epoch": engine.steps_per_epoch,
+            "status": "running",
+        }
+    else:
+        run_dir = resume_from
+        info = json.loads((run_dir / RUN_JSON).read_text())
+        state, meta = _checkpoint.load(run_dir / CHECKPOINT, engine.init())
+        history = History.from_dict(meta["history"])
+        info.setdefault("resumed", []).append({"at": _now(), "from_epoch": meta["epoch"]})
+        info["status"] = "running"
+    write_json(run_dir / RUN_JSON, info)
+
+    def on_epoch(epoch, state, history):
+        _checkpoint.save(run_dir / CHECKPOINT, state, {"epoch": epoch, "history": history.as_dict()})
+        write_metrics(run_dir, history, config.seeds)
+
+    reporter.title = _title(config, data, engine)
+    result = fit(
+        engine,
+        data.train,
+        state=state,
+        history=history,
+        evals=data.evals,
+        on_epoch=on_epoch,
+        reporter=reporter,
+    )
+    done = result.epochs_done
+    if result.status == "interrupted":
+        if done:
+            on_epoch(done, result.state, _trim(result.history, done))
+        result.message += f"; resume with: mnistlab train --resume {run_dir}"
+    else:
+        write_metrics(run_dir, result.history, config.seeds)
+        _checkpoint.save(
+            run_dir / CHECKPOINT, result.state, {"epoch": done, "history": result.history.as_dict()}
+        )
+        _checkpoint.save(run_dir / PARAMS, result.state.params, {"epoch": done})
+    summary = summarize_history(result.history, model.kind)
+    summary["compile_seconds"] = result.compile_seconds
+    info.update(
+        status=result.status,
+        message=result.message,
+        updated=_now(),
+        summary=summary,
+        param_count=int(sum(np.size(a) for a in _leaves(result.state.params)) // len(config.seeds)),
+    )
+    write_json(run_dir / RUN_JSON, info)
+    return RunResult(run_dir, config, result.status, result.message, result.history, summary, result.state)
+
+
+def _trim(history, done: int):
+    from ._engine import History
+
+    return History(history.epochs[:done], history.step_loss[:done])
+
+
+def _leaves(tree):
+    import jax
+
+    return jax.tree.leaves(tree)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict]:
+    """The config and run.json of a run folder, with errors that say what is missing."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"run folder {run_dir} does not exist; give a folder written by mnistlab train")
+    if not (run_dir / CONFIG).is_file() or not (run_dir / RUN_JSON).is_file():
+        raise ConfigError(
+            f"{run_dir} is not an mnistlab run: it lacks {CONFIG} or {RUN_JSON}; give a folder written by "
+            "mnistlab train"
+        )
+    config = load_toml(run_dir / CONFIG)
+    try:
+        info = json.loads((run_dir / RUN_JSON).read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{run_dir / RUN_JSON} is not valid JSON ({exc})") from None
+    return run_dir, config, info
+
+
+def resume(
+    run_dir, *, epochs: int | None = None, data_dir=None, quiet: bool = False, console=None
+) -> RunResult:
+    """Continue a run from its last checkpoint; ``epochs`` may extend it."""
+    run_dir, config, info = read_run(run_dir)
+    if not (run_dir / CHECKPOINT).is_file():
+        raise ConfigError(
+            f"{run_dir} has no {CHECKPOINT} yet (it stopped before its first epoch ended); "
+            "start it again instead"
+        )
+    done = _checkpoint.read_meta(run_dir / CHECKPOINT)["epoch"]
+    if epochs is not None and epochs != config.epochs:
+        if config.schedule in EPOCH_DEPENDENT_SCHEDULES:
+            raise ConfigError(
+                f"--epochs cannot change a run whose schedule ({config.schedule}) depends on the number of "
+                f"epochs; it was trained for {config.epochs}"
+            )
+        if epochs < done:
+            raise ConfigError(
+                f"--epochs must be >= {done}, the epochs already done in {run_dir}; got {epochs}"
+            )
+        config = config.replace(epochs=epochs)
+        atomic_write_bytes(run_dir / CONFIG, to_toml(config, header="mnistlab train config").encode())
+    if info.get("status") == "diverged":
+        raise ConfigError(
+            f"{run_dir} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
+        )
+    if done >= config.epochs:
+        raise ConfigError(
+            f"{run_dir} already finished all {config.epochs} epochs; give --epochs N (N > {config.epochs}) "
+            "to train further"
+        )
+    return train(config, data_dir=data_dir, quiet=quiet, console=console, _resume_from=run_dir)
+
+
+class RunError(MnistlabError):
+    """A run ended without finishing (diverged or interrupted)."""

@@ -1,0 +1,115 @@
+"""Parameter initialisers by name, as ``(kernel_init, bias_init)`` pairs that Flax layers accept.
+
+Each initialiser is a function ``init(key, shape, dtype) -> Array`` returning an array of exactly
+``dtype`` (float64 too, when x64 is enabled). Kernels are ``(in, out)`` for dense layers and HWIO
+``(kh, kw, in, out)`` for convolutions; a kernel's fans are ``fan_in = kh*kw*in`` and
+``fan_out = kh*kw*out`` (just ``in`` and ``out`` for dense kernels).
+
+========== ================================================================ ===============
+name       definition                                                       default scale
+========== ================================================================ ===============
+default    Flax's: kernels lecun_normal (truncated normal, std               (none)
+           ``1/sqrt(fan_in)``), biases zero
+normal     weights AND biases ``N(0, scale**2)`` (studies S4, S8)            0.1
+uniform    weights AND biases ``U(-scale, scale)`` (study S11)               0.1
+s9         ``W = 4.9 * (U[0,1) - 0.5) * scale / sqrt(fan_in + fan_out)``,   1.0
+           ``b = 0`` (study S9; ``scale`` is its ``init_range``)
+========== ================================================================ ===============
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, PRNGKeyArray
+
+from .._errors import ConfigError
+
+Initializer = Callable[..., Array]
+
+INITIALIZERS = ("default", "normal", "uniform", "s9")
+# None: the initialiser has no scale to set.
+DEFAULT_SCALES: dict[str, float | None] = {"default": None, "normal": 0.1, "uniform": 0.1, "s9": 1.0}
+
+
+def check_initializer(name) -> str:
+    """``name`` if it names an initialiser, else a :class:`ConfigError` listing the valid names."""
+    if not isinstance(name, str) or name not in INITIALIZERS:
+        raise ConfigError(f"init must be one of {', '.join(INITIALIZERS)}; got {name!r}")
+    return name
+
+
+def resolve_scale(name: str, scale) -> float | None:
+    """The scale ``initializers(name, scale)`` uses: ``scale`` checked, or the initialiser's default."""
+    name = check_initializer(name)
+    if DEFAULT_SCALES[name] is None:
+        if scale is not None:
+            raise ConfigError(
+                f"init_scale does not apply to init='default' (Flax's lecun_normal); got {scale!r}. "
+                f"Choose one of {', '.join(n for n in INITIALIZERS if DEFAULT_SCALES[n] is not None)} "
+                "to set a scale"
+            )
+        return None
+    if scale is None:
+        return DEFAULT_SCALES[name]
+    if isinstance(scale, bool) or not isinstance(scale, int | float):
+        raise ConfigError(f"init_scale must be a positive number; got {scale!r}")
+    if not (math.isfinite(scale) and scale > 0):
+        raise ConfigError(f"init_scale must be a positive finite number; got {scale!r}")
+    return float(scale)
+
+
+def fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a dense ``(in, out)`` or HWIO ``(kh, kw, in, out)`` kernel."""
+    if len(shape) < 2:
+        raise ValueError(f"fans need a kernel of at least 2 dimensions; got shape {shape}")
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def _normal(scale: float) -> Initializer:
+    def init(key: PRNGKeyArray, shape, dtype=jnp.float32) -> Array:
+        return scale * jax.random.normal(key, shape, dtype)
+
+    return init
+
+
+def _uniform(scale: float) -> Initializer:
+    def init(key: PRNGKeyArray, shape, dtype=jnp.float32) -> Array:
+        return jax.random.uniform(key, shape, dtype, minval=-scale, maxval=scale)
+
+    return init
+
+
+def _s9(scale: float) -> Initializer:
+    def init(key: PRNGKeyArray, shape, dtype=jnp.float32) -> Array:
+        fan_in, fan_out = fans(tuple(shape))
+        # The bound folded into one Python float keeps the result in `dtype` (no float32 upcast).
+        half_width = 4.9 * scale / math.sqrt(fan_in + fan_out)
+        return half_width * (jax.random.uniform(key, shape, dtype) - 0.5)
+
+    return init
+
+
+def initializers(name: str = "default", scale: float | None = None) -> tuple[Initializer, Initializer]:
+    """``(kernel_init, bias_init)`` for the initialiser ``name`` (one of :data:`INITIALIZERS`).
+
+    ``scale`` is the standard deviation for ``"normal"``, the half-width for ``"uniform"`` and
+    ``init_range`` for ``"s9"``; ``None`` takes the default in the module docstring's table.
+    ``"default"`` takes no scale.
+    """
+    scale = resolve_scale(name, scale)
+    if name == "default":
+        return nn.initializers.lecun_normal(), nn.initializers.zeros_init()
+    if name == "normal":
+        return _normal(scale), _normal(scale)
+    if name == "uniform":
+        return _uniform(scale), _uniform(scale)
+    return _s9(scale), nn.initializers.zeros_init()
+
+
+__all__ = ["DEFAULT_SCALES", "INITIALIZERS", "Initializer", "fans", "initializers"]

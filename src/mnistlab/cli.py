@@ -429,6 +429,10 @@ def train_cmd(
         raise typer.Exit(130)
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def _print_summary(result) -> None:
     from .train._report import fmt
 
@@ -437,11 +441,11 @@ def _print_summary(result) -> None:
     if "final_test_accuracy" in s:
         acc = fmt(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
         parts.append(
-            f"test accuracy {acc} after {s['epochs']} epochs "
+            f"test accuracy {acc} after {_epochs(s['epochs'])} "
             f"(best {100 * s['best_test_accuracy']:.2f}% at epoch {s['best_epoch']})"
         )
     elif "final_test_loss" in s:
-        parts.append(f"test loss {s['final_test_loss']:.4f} after {s['epochs']} epochs")
+        parts.append(f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}")
     if "train_seconds" in s:
         parts.append(
             f"{s['train_seconds']:.1f} s training ({s['mean_epoch_seconds']:.2f} s/epoch) "

@@ -152,7 +152,8 @@ def init_state(model: Model, tx, seeds, input_shape, param_dtype) -> TrainState:
         params = jax.tree.map(lambda a: a.astype(param_dtype), params)
         return params, tx.init(params)
 
-    params, opt_state = jax.vmap(one)(init_keys)
+    # One compiled program: run op by op, a vmapped init dispatches (and compiles) hundreds of ops.
+    params, opt_state = jax.jit(jax.vmap(one))(init_keys)
     return TrainState(params, opt_state, shuffle_keys)
 
 

@@ -141,6 +141,21 @@ def build_model_for(config: TrainConfig, num_classes: int, image_shape):
     return model
 
 
+def _with_model_defaults(config: TrainConfig, spec: dict) -> TrainConfig:
+    """Write the model's own defaults (widths, activation, layers, init scale) into the config,
+    so the saved config.toml names every number and stays right if a default changes later."""
+    changes = {}
+    if "widths" in spec:
+        changes["widths"] = tuple(spec["widths"])
+    if "activation" in spec:
+        changes["activation"] = spec["activation"]
+    if "layers" in spec:
+        changes["layers"] = spec["layers"]
+    if spec.get("init_scale") is not None:
+        changes["init_scale"] = float(spec["init_scale"])
+    return config.replace(**changes)
+
+
 # --- files --------------------------------------------------------------------------------------
 
 
@@ -347,6 +362,7 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from) -
         )
     config = data.config
     model = build_model_for(config, data.num_classes, data.train.image_shape)
+    config = _with_model_defaults(config, model.spec)
     engine = Engine(
         model,
         config,

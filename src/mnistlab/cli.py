@@ -415,11 +415,13 @@ def train_cmd(
                 f"--resume continues a run with its own config; only --epochs may be given with it, "
                 f"got {', '.join('--' + e.replace('_', '-') for e in extra)}"
             )
-        result = T.resume(resume, epochs=given.get("epochs"), data_dir=data_dir, quiet=quiet)
+        result = T.resume(
+            resume, epochs=given.get("epochs"), data_dir=data_dir, quiet=quiet, command=_command()
+        )
     else:
         base = T.load_toml(config).as_dict() if config else {}
         cfg = T.from_dict({**base, **given}, source=str(config) if config else "options")
-        result = T.train(cfg, data_dir=data_dir, out=out, quiet=quiet)
+        result = T.train(cfg, data_dir=data_dir, out=out, quiet=quiet, command=_command())
     _print_summary(result)
     if result.status == "diverged":
         sys.stderr.write(f"error: {result.message}; the run is saved in {result.run_dir}\n")
@@ -536,8 +538,18 @@ def predict_cmd(
         typer.echo(f"{r['path']}: {r['prediction']} ({shown}){'  [inverted]' if r['inverted'] else ''}")
 
 
+_ARGV: list[str] = []
+
+
+def _command() -> str:
+    import shlex
+
+    return shlex.join(["mnistlab", *_ARGV])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mnistlab`` script; returns the exit code."""
+    _ARGV[:] = sys.argv[1:] if argv is None else list(argv)
     try:
         app(args=argv, prog_name="mnistlab")
     except SystemExit as exc:  # Typer's standalone mode ends every run this way

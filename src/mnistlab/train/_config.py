@@ -8,6 +8,7 @@ file states every number the run used and ``--config run/config.toml`` repeats i
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import tomllib
 from dataclasses import dataclass, fields
@@ -159,7 +160,8 @@ def _toml_value(v) -> str:
     if isinstance(v, float):
         return repr(v)
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # JSON's string escapes (\n, \", \\, \uXXXX) are all valid in a TOML basic string.
+        return json.dumps(v)
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {v!r} to TOML")

@@ -298,7 +298,7 @@ class Engine:
         """Mean loss and accuracy over EVERY example, per seed: two arrays of shape (seeds,)."""
         n = int(images.shape[0])
         idx, mask = _eval_indices(n, self.config.eval_batch_size)
-        key = idx.shape
+        key = (tuple(images.shape), idx.shape)  # one program per evaluation set size
         if key not in self._eval_fns:
             t = time.perf_counter()
             self._eval_fns[key] = jax.jit(self._eval_all).lower(params, images, labels, idx, mask).compile()
@@ -347,6 +347,8 @@ def fit(
     if cfg.eval_train:
         eval_sets = {"train_eval": (images, labels), **eval_sets}
     start = len(history.epochs)
+    # Examples trained on per epoch: a dropped last partial batch is not seen.
+    seen = engine.steps_per_epoch * cfg.batch_size if cfg.drop_last else len(train)
     status, message = "completed", ""
     if reporter:
         reporter.start(engine, start)
@@ -367,10 +369,10 @@ def fit(
                 "epoch": epoch + 1,
                 "step": (epoch + 1) * engine.steps_per_epoch,
                 "lr": float(engine.schedule(epoch * engine.steps_per_epoch)),
-                "train_loss": (np.asarray(loss_sum, np.float64) / len(train)).tolist(),
-                "train_accuracy": (np.asarray(correct, np.float64) / len(train)).tolist(),
+                "train_loss": (np.asarray(loss_sum, np.float64) / seen).tolist(),
+                "train_accuracy": (np.asarray(correct, np.float64) / seen).tolist(),
                 "epoch_seconds": seconds,
-                "examples_per_second": len(train) * len(engine.seeds) / seconds,
+                "examples_per_second": seen * len(engine.seeds) / seconds,
             }
             t1 = time.perf_counter()
             for name, (x, y) in eval_sets.items():

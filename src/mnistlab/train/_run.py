@@ -16,10 +16,10 @@ import csv
 import datetime as _dt
 import io
 import json
+import math
 import os
 import platform
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,8 +188,20 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+def finite(obj):
+    """``obj`` with NaN and infinities as None: strict JSON readers (jq, browsers) reject NaN."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    return obj
+
+
 def write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
+    text = json.dumps(finite(obj), indent=2, default=_json_default, allow_nan=False)
+    atomic_write_bytes(path, (text + "\n").encode())
 
 
 def _json_default(o):
@@ -214,7 +226,7 @@ def _scalar_columns(history) -> list[str]:
 
 
 def write_metrics(run_dir: Path, history, seeds) -> None:
-    lines = [json.dumps(r) for r in history.epochs]
+    lines = [json.dumps(finite(r), allow_nan=False) for r in history.epochs]
     atomic_write_bytes(run_dir / "metrics.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
     keys = _scalar_columns(history)
     header, rows = [], []
@@ -278,15 +290,22 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
 
 
+def _check_out(out) -> None:
+    if out is None:
+        return
+    path = Path(out)
+    if (path / CONFIG).exists() or (path / RUN_JSON).exists():
+        raise ConfigError(
+            f"--out {path} already holds a run; continue it with --resume {path} or choose another --out"
+        )
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path} is a file; give a folder for the run")
+
+
 def new_run_dir(out: str | os.PathLike | None, config: TrainConfig) -> Path:
     if out is not None:
+        _check_out(out)
         path = Path(out)
-        if (path / CONFIG).exists() or (path / RUN_JSON).exists():
-            raise ConfigError(
-                f"--out {path} already holds a run; continue it with --resume {path} or choose another --out"
-            )
-        if path.exists() and not path.is_dir():
-            raise ConfigError(f"--out {path} is a file; give a folder for the run")
         path.mkdir(parents=True, exist_ok=True)
         return path
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -339,22 +358,36 @@ def train(
     out=None,
     quiet: bool = False,
     console=None,
+    command: str | None = None,
     _resume_from: Path | None = None,
 ) -> RunResult:
-    """Train as ``config`` says, writing a run folder; returns how it ended and its summary."""
+    """Train as ``config`` says, writing a run folder; returns how it ended and its summary.
+
+    ``command`` is recorded in run.json (the CLI passes its command line).
+    """
     from ._engine import precision
 
     with precision(config.dtype):
         return _train(
-            config, data_dir=data_dir, out=out, quiet=quiet, console=console, resume_from=_resume_from
+            config,
+            data_dir=data_dir,
+            out=out,
+            quiet=quiet,
+            console=console,
+            resume_from=_resume_from,
+            command=command,
         )
 
 
-def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from) -> RunResult:
+def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, command) -> RunResult:
     from ._engine import Engine, History, fit
 
     reporter = ConsoleReporter(console, quiet=quiet)
     config = resolve(config)
+    # Check what can be checked without data first, so a typo never waits for (or downloads) data.
+    build_model_for(config, len(config.classes) or 10, (28, 28))
+    if resume_from is None:
+        _check_out(out)
     data = prepare_data(config, data_dir=data_dir, progress=not quiet)
     if data.notice:
         (reporter.console if not quiet else _stderr_console()).print(
@@ -377,7 +410,7 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from) -
         atomic_write_bytes(run_dir / CONFIG, to_toml(config, header="mnistlab train config").encode())
         info = {
             "created": _now(),
-            "command": " ".join(["mnistlab", *sys.argv[1:]]) if sys.argv else "",
+            "command": command,
             "versions": versions(),
             "device": device_info(),
             "dataset": _dataset_info(data),
@@ -391,7 +424,7 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from) -
         info = json.loads((run_dir / RUN_JSON).read_text())
         state, meta = _checkpoint.load(run_dir / CHECKPOINT, engine.init())
         history = History.from_dict(meta["history"])
-        info.setdefault("resumed", []).append({"at": _now(), "from_epoch": meta["epoch"]})
+        info.setdefault("resumed", []).append({"at": _now(), "from_epoch": meta["epoch"], "command": command})
         info["status"] = "running"
     write_json(run_dir / RUN_JSON, info)
 
@@ -470,7 +503,7 @@ def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict]:
 
 
 def resume(
-    run_dir, *, epochs: int | None = None, data_dir=None, quiet: bool = False, console=None
+    run_dir, *, epochs: int | None = None, data_dir=None, quiet: bool = False, console=None, command=None
 ) -> RunResult:
     """Continue a run from its last checkpoint; ``epochs`` may extend it."""
     run_dir, config, info = read_run(run_dir)
@@ -480,6 +513,10 @@ def resume(
             "start it again instead"
         )
     done = _checkpoint.read_meta(run_dir / CHECKPOINT)["epoch"]
+    if info.get("status") == "diverged":
+        raise ConfigError(
+            f"{run_dir} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
+        )
     if epochs is not None and epochs != config.epochs:
         if config.schedule in EPOCH_DEPENDENT_SCHEDULES:
             raise ConfigError(
@@ -492,16 +529,14 @@ def resume(
             )
         config = config.replace(epochs=epochs)
         atomic_write_bytes(run_dir / CONFIG, to_toml(config, header="mnistlab train config").encode())
-    if info.get("status") == "diverged":
-        raise ConfigError(
-            f"{run_dir} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
-        )
     if done >= config.epochs:
         raise ConfigError(
             f"{run_dir} already finished all {config.epochs} epochs; give --epochs N (N > {config.epochs}) "
             "to train further"
         )
-    return train(config, data_dir=data_dir, quiet=quiet, console=console, _resume_from=run_dir)
+    return train(
+        config, data_dir=data_dir, quiet=quiet, console=console, command=command, _resume_from=run_dir
+    )
 
 
 class RunError(MnistlabError):

@@ -63,3 +63,32 @@ def shared_data() -> Path:
         f"{'MNISTLAB_TEST_DATA' if env else 'the default ../shared/data'}): set MNISTLAB_TEST_DATA to "
         "the folder holding fashion-mnist/ and mnist-test/"
     )
+
+
+@pytest.fixture(scope="module")
+def cheap_compiles():
+    """Skip most XLA optimisation: for modules of tiny programs that are compiled once and run a few times.
+
+    The flag is part of the compilation cache key, so nothing compiled here leaks elsewhere.
+    """
+    import jax
+
+    previous = jax.config.read("jax_disable_most_optimizations")
+    jax.config.update("jax_disable_most_optimizations", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_disable_most_optimizations", previous)
+
+
+@pytest.fixture
+def x64():
+    """float64 for the finite-difference checks, switched back so other tests see the default."""
+    import jax
+
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)

@@ -52,29 +52,8 @@ def one_hot(labels, k=K):
     return np.eye(k, dtype=np.float32)[np.asarray(labels)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cheap_compiles():
-    """Skip most XLA optimisation: these tiny programs are compiled once and run a few times.
-
-    The flag is part of the compilation cache key, so nothing compiled here leaks elsewhere.
-    """
-    previous = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_disable_most_optimizations", previous)
-
-
-@pytest.fixture
-def x64():
-    """float64 for the finite-difference checks, switched back so other tests see the default."""
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", previous)
+# Tiny programs compiled once and run a few times: skip most XLA optimisation.
+pytestmark = pytest.mark.usefixtures("cheap_compiles")
 
 
 def _rng(seed=0):

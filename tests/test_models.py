@@ -36,17 +36,6 @@ INPUT_SHAPES = {"flat": (BATCH, 784), "NHWC": (BATCH, 28, 28, 1), "NCHW": (BATCH
 OUTPUT_SHAPES = {"classifier": (BATCH, 10), "binary": (BATCH,), "autoencoder": (BATCH, 784)}
 
 
-@pytest.fixture
-def x64():
-    """Float64 enabled for one test, then restored."""
-    before = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", before)
-
-
 def abstract_init(model: Model, input_shape) -> dict:
     """The shapes and dtypes of ``model.init(KEY, input_shape)``, without computing it."""
     return jax.eval_shape(lambda key: model.init(key, input_shape), KEY)

@@ -28,18 +28,8 @@ LR = 0.1
 SPE = 10  # steps per epoch
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cheap_compiles():
-    """Skip most XLA optimisation: these tiny programs are compiled once and run a few times.
-
-    The flag is part of the compilation cache key, so nothing compiled here leaks elsewhere.
-    """
-    previous = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_disable_most_optimizations", previous)
+# Tiny programs compiled once and run a few times: skip most XLA optimisation.
+pytestmark = pytest.mark.usefixtures("cheap_compiles")
 
 
 N_STEPS = 64

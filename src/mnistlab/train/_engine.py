@@ -29,7 +29,7 @@ from .._errors import ConfigError
 from ..data import Dataset, NormStats, batch_indices, num_batches
 from ..models import Model
 from . import _losses
-from ._config import TrainConfig
+from ._config import TrainConfig, resolve
 from ._optim import make_optimizer, make_schedule
 
 COMPUTE_DTYPES = {"float32": jnp.float32, "float64": jnp.float64, "bfloat16": jnp.bfloat16}
@@ -182,6 +182,7 @@ class Engine:
         num_classes: int,
         norm: NormStats | None = None,
     ):
+        config = resolve(config)  # per-optimizer defaults, so a hand-made config works as given
         self.model, self.config = model, config
         self.n_train, self.num_classes = n_train, num_classes
         self.image_shape = tuple(image_shape)

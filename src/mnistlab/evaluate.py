@@ -151,7 +151,14 @@ def predict_proba(run: LoadedRun, images) -> Float[np.ndarray, "n k"]:
 
         return jax.vmap(one)(params).mean(axis=0)
 
-    chunks = [np.asarray(probs(run.params, x_all[i : i + 2000])) for i in range(0, len(x_all), 2000)]
+    # Fixed-size chunks (the last one padded) so the program compiles once, in bounded memory.
+    size, chunks = min(1000, max(len(x_all), 1)), []
+    for i in range(0, len(x_all), size):
+        part = x_all[i : i + size]
+        pad = size - len(part)
+        if pad:
+            part = jnp.concatenate([part, jnp.zeros((pad, *part.shape[1:]), part.dtype)])
+        chunks.append(np.asarray(probs(run.params, part))[: size - pad])
     return np.concatenate(chunks) if chunks else np.zeros((0, len(run.class_names)), np.float32)
 
 

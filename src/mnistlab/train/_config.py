@@ -66,7 +66,7 @@ class TrainConfig:
     seeds: tuple[int, ...] = (0,)
     dtype: str = "float32"
     eval_train: bool = False
-    eval_batch_size: int = 2000
+    eval_batch_size: int = 1000  # bounds the memory of evaluation (im2col patches of a CNN)
 
     def __post_init__(self):
         _validate(self)

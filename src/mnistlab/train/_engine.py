@@ -269,9 +269,26 @@ class Engine:
 
     # all seeds --------------------------------------------------------------------------------
 
+    def _per_seed(self, fn, in_axes):
+        """``vmap(fn)`` over the seed axis; with one seed, ``fn`` itself on the squeezed axis.
+
+        A size-1 vmap is not free: it turns every matmul into a batched one, which XLA:CPU may
+        run slower, so a single seed gets the plain program.
+        """
+        if len(self.seeds) > 1:
+            return jax.vmap(fn, in_axes=in_axes)
+
+        def one(*args):
+            args = [
+                jax.tree.map(lambda a: a[0], a) if ax == 0 else a for a, ax in zip(args, in_axes, strict=True)
+            ]
+            return jax.tree.map(lambda a: a[None], fn(*args))
+
+        return one
+
     def _epoch_all(self, state: TrainState, epoch, images, labels):
         self.traces += 1
-        fn = jax.vmap(self._epoch_one, in_axes=(0, 0, 0, None, None, None))
+        fn = self._per_seed(self._epoch_one, (0, 0, 0, None, None, None))
         params, opt_state, totals, loss_sum, correct = fn(
             state.params, state.opt_state, state.shuffle_key, epoch, images, labels
         )
@@ -279,9 +296,7 @@ class Engine:
 
     def _eval_all(self, params, images, labels, idx, mask):
         self.traces += 1
-        return jax.vmap(self._eval_one, in_axes=(0, None, None, None, None))(
-            params, images, labels, idx, mask
-        )
+        return self._per_seed(self._eval_one, (0, None, None, None, None))(params, images, labels, idx, mask)
 
     def compile_epoch(self, state: TrainState, images, labels):
         if self._epoch_fn is None:

@@ -4,12 +4,12 @@ Kernels are HWIO ``(kh, kw, in, out)`` like Flax's; inputs are NHWC or NCHW. ``i
 ``lax.conv_general_dilated`` / ``lax.reduce_window``; ``impl="auto"`` may choose a different
 formulation of the same function where measurement showed it to be faster on the backend.
 
-Why other formulations exist at all: XLA:CPU is fast at matrix products but slow at the
-convolutions and pooling gradients of small training networks, most of all inside a compiled loop
-(``lax.scan`` over the batches of an epoch), where it falls back to generic kernels. Measured on the
-2-core machines this project targets (``bench/conv_formulations.py``, a scanned Fashion-MNIST epoch
-of the S7 LeNet): XLA convolutions + ``reduce_window`` pooling take about 14x PyTorch's time,
-``impl="auto"`` about 1.1x; on the 3x3 default CNN 0.8x, on the strided S3 net a small fraction.
+Why other formulations exist at all: XLA:CPU is fast at matrix products but slow at the gradients
+of convolutions and of ``reduce_window`` pooling, most of all inside a compiled loop (``lax.scan``
+over the batches of an epoch). Seconds per scanned epoch as multiples of PyTorch CPU's, measured on
+the shared 2-core machines this project targets (``bench/conv_formulations.py``): S7 LeNet, XLA
+17-23x, ``impl="auto"`` 1.15-1.25x; default 3x3 CNN, XLA 24-28x, auto 0.85x; strided S3, XLA
+5-6x, auto 0.6-1.0x. (A Python loop over a per-step ``jax.jit`` with XLA ops: 2.7-3.5x.)
 
 Formulations (the ``impl`` names):
 

@@ -40,6 +40,9 @@ WRAPPER = textwrap.dedent(
     from mnistlab import _fs
 
     MODE, AT = sys.argv[1], int(sys.argv[2])
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no handler;
+    # a user at a terminal has one, so give this process the terminal's behaviour.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     real_save = _checkpoint.save
     fired = []
 

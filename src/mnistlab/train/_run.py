@@ -52,8 +52,14 @@ class RunData:
     evals: dict[str, Dataset]
     norm: NormStats | None
     notice: str | None = None
-    num_classes: int = 10
-    class_names: tuple[str, ...] = ()
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.train.class_names)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.train.class_names)
 
 
 @dataclass
@@ -94,16 +100,8 @@ def prepare_data(config: TrainConfig, *, data_dir=None, progress: bool = True) -
         train = load(name, "train", data_dir=data_dir, progress=progress)
         test = load(name, "test", data_dir=data_dir, progress=progress)
     config = config.replace(dataset=name)
-    class_names = train.class_names
-    if config.classes:
-        bad = [c for c in config.classes if c >= train.num_classes]
-        if bad:
-            raise ConfigError(
-                f"classes must lie in 0..{train.num_classes - 1} for {train.title}; "
-                f"got {list(config.classes)}"
-            )
+    if config.classes:  # select_classes checks the indices against the dataset
         train, test = select_classes(train, config.classes), select_classes(test, config.classes)
-        class_names = train.class_names
     data_key = jax.random.PRNGKey(config.data_seed)
     if config.corrupt:
         if config.corrupt > len(train):
@@ -117,7 +115,7 @@ def prepare_data(config: TrainConfig, *, data_dir=None, progress: bool = True) -
         evals["validation"] = val
     evals["test"] = test
     norm = fit_normalization(train.images) if config.preprocess == "global" else None
-    return RunData(config, train, evals, norm, notice, len(class_names), tuple(class_names))
+    return RunData(config, train, evals, norm, notice)
 
 
 def build_model_for(config: TrainConfig, num_classes: int, image_shape):
@@ -448,10 +446,13 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
             on_epoch(done, result.state, _trim(result.history, done))
         result.message += f"; resume with: mnistlab train --resume {run_dir}"
     else:
-        write_metrics(run_dir, result.history, config.seeds)
-        _checkpoint.save(
-            run_dir / CHECKPOINT, result.state, {"epoch": done, "history": result.history.as_dict()}
-        )
+        # on_epoch has saved every finished epoch; a diverged run adds its last record (and a
+        # checkpoint even when it diverged in its first epoch, before on_epoch ever ran).
+        if result.status == "diverged":
+            write_metrics(run_dir, result.history, config.seeds)
+            _checkpoint.save(
+                run_dir / CHECKPOINT, result.state, {"epoch": done, "history": result.history.as_dict()}
+            )
         _checkpoint.save(run_dir / PARAMS, result.state.params, {"epoch": done})
     summary = summarize_history(result.history, model.kind)
     summary["compile_seconds"] = result.compile_seconds
@@ -507,16 +508,16 @@ def resume(
 ) -> RunResult:
     """Continue a run from its last checkpoint; ``epochs`` may extend it."""
     run_dir, config, info = read_run(run_dir)
+    if info.get("status") == "diverged":
+        raise ConfigError(
+            f"{run_dir} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
+        )
     if not (run_dir / CHECKPOINT).is_file():
         raise ConfigError(
             f"{run_dir} has no {CHECKPOINT} yet (it stopped before its first epoch ended); "
             "start it again instead"
         )
     done = _checkpoint.read_meta(run_dir / CHECKPOINT)["epoch"]
-    if info.get("status") == "diverged":
-        raise ConfigError(
-            f"{run_dir} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
-        )
     if epochs is not None and epochs != config.epochs:
         if config.schedule in EPOCH_DEPENDENT_SCHEDULES:
             raise ConfigError(

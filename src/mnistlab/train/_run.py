@@ -35,6 +35,7 @@ from ..data import (
     fit_normalization,
     load,
     select_classes,
+    stratified_split_indices,
     train_val_split,
 )
 from . import _checkpoint
@@ -52,6 +53,8 @@ class RunData:
     evals: dict[str, Dataset]
     norm: NormStats | None
     notice: str | None = None
+    # With ``corrupt``: which training images carry a wrong label (derived, for inspection only).
+    mislabelled: np.ndarray | None = None
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -108,14 +111,20 @@ def prepare_data(config: TrainConfig, *, data_dir=None, progress: bool = True) -
             raise ConfigError(
                 f"corrupt must be <= {len(train)} (the training set's size); got {config.corrupt}"
             )
-        train, _ = corrupt_labels(train, config.corrupt, key=jax.random.fold_in(data_key, 0))
+        train, mislabelled = corrupt_labels(train, config.corrupt, key=jax.random.fold_in(data_key, 0))
+    else:
+        mislabelled = None
     evals = {}
     if config.val_fraction:
-        train, val = train_val_split(train, config.val_fraction, key=jax.random.fold_in(data_key, 1))
+        val_key = jax.random.fold_in(data_key, 1)
+        if mislabelled is not None:  # the same split, applied to the mask
+            rest, _ = stratified_split_indices(train.labels, config.val_fraction, key=val_key)
+            mislabelled = mislabelled[rest]
+        train, val = train_val_split(train, config.val_fraction, key=val_key)
         evals["validation"] = val
     evals["test"] = test
     norm = fit_normalization(train.images) if config.preprocess == "global" else None
-    return RunData(config, train, evals, norm, notice)
+    return RunData(config, train, evals, norm, notice, mislabelled)
 
 
 def build_model_for(config: TrainConfig, num_classes: int, image_shape):

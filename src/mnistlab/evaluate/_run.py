@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 from jaxtyping import Float
 
-from ._errors import ConfigError, DataError
-from .data import Dataset, NormStats, load, select_classes
-from .train import _checkpoint
-from .train._config import TrainConfig
-from .train._run import CHECKPOINT, PARAMS, build_model_for, read_run
+from .._errors import ConfigError, DataError
+from ..data import Dataset, NormStats, load, select_classes
+from ..train import _checkpoint
+from ..train._config import TrainConfig
+from ..train._run import CHECKPOINT, PARAMS, build_model_for, read_run
 
 
 @dataclass
@@ -41,7 +41,7 @@ class LoadedRun:
 
 def load_run(run_dir: str | os.PathLike) -> LoadedRun:
     """A run's model, final parameters (or its last checkpoint's, if it did not finish) and config."""
-    from .train._engine import Engine
+    from ..train._engine import Engine
 
     run_dir, config, info = read_run(run_dir)
     ds = info["dataset"]
@@ -87,7 +87,7 @@ def evaluate_run(
     run_dir: str | os.PathLike, *, dataset: str | None = None, split: str = "test", data_dir=None
 ) -> dict[str, Any]:
     """Loss, accuracy and per-class accuracy of a run on one split of any compatible dataset."""
-    from .train._engine import precision
+    from ..train._engine import precision
 
     run_dir, config, _ = read_run(run_dir)
     with precision(config.dtype):
@@ -166,7 +166,7 @@ def predict_files(
     run_dir: str | os.PathLike, paths, *, invert="auto", center: bool = True
 ) -> list[dict[str, Any]]:
     """Probabilities for image files (PNG, JPEG, ... or .npy of any size), one dict per file."""
-    from .train._engine import precision
+    from ..train._engine import precision
 
     run_dir, config, _ = read_run(run_dir)
     with precision(config.dtype):
@@ -175,7 +175,7 @@ def predict_files(
 
 
 def _predict(run: LoadedRun, paths, invert, center) -> list[dict[str, Any]]:
-    from ._images import load_images
+    from .._images import load_images
 
     if run.kind == "autoencoder":
         raise ConfigError(f"{run.run_dir} is an autoencoder; predict needs a classifier run")

@@ -30,6 +30,12 @@ data_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(data_app, name="data")
+study_app = typer.Typer(
+    help="Studies: one command per experiment of the course, timed, tabulated and saved.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(study_app, name="study")
 
 DataDir = Annotated[
     Path | None,
@@ -369,6 +375,9 @@ def train_cmd(
         Path | None, _opt("Start from this config.toml (options given here override it).", "--config")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary.")] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Write <run>/report.html (mnistlab report) when training ends.")
+    ] = False,
 ):
     from . import train as T
 
@@ -423,6 +432,10 @@ def train_cmd(
         cfg = T.from_dict({**base, **given}, source=str(config) if config else "options")
         result = T.train(cfg, data_dir=data_dir, out=out, quiet=quiet, command=_command())
     _print_summary(result)
+    if report and result.status != "interrupted":
+        from .report import write_report
+
+        typer.echo(f"report {write_report([result.run_dir], data_dir=data_dir)}")
     if result.status == "diverged":
         sys.stderr.write(f"error: {result.message}; the run is saved in {result.run_dir}\n")
         raise typer.Exit(1)
@@ -467,32 +480,88 @@ def evaluate_cmd(
     ] = None,
     split: Annotated[str, typer.Option("--split", help="train or test.")] = "test",
     data_dir: DataDir = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    examples: Annotated[
+        int, typer.Option("--examples", help="Example images to find per class (and per S8 row).")
+    ] = 8,
+    bins: Annotated[int, typer.Option("--bins", help="Equal-width bins of the calibration error.")] = 15,
+    no_train: Annotated[
+        bool, typer.Option("--no-train", help="Skip the losses of the run's training examples.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every result as JSON.")] = False,
 ):
-    """Score a trained run: loss, accuracy and per-class accuracy over every example of a split."""
+    """Score a trained run over every example of a split: loss, accuracy, per-class precision and
+    recall, top-k accuracy, calibration (binary models: ROC AUC), and the highest-loss training examples."""
     from .evaluate import evaluate_run
 
-    res = evaluate_run(run_dir, dataset=dataset, split=split, data_dir=data_dir)
+    for name, value in (("--examples", examples), ("--bins", bins)):
+        if value < 1:
+            raise ConfigError(f"{name} must be >= 1; got {value}")
+    res = evaluate_run(
+        run_dir,
+        dataset=dataset,
+        split=split,
+        data_dir=data_dir,
+        examples=examples,
+        bins=bins,
+        train=not no_train,
+    )
     if as_json:
-        typer.echo(json.dumps(res, indent=2))
+        typer.echo(json.dumps(res, indent=2, allow_nan=False))
         return
+    typer.echo("\n".join(_evaluation_lines(res, split)))
+
+
+def _evaluation_lines(res: dict, split: str) -> list[str]:
+    def pct(v) -> str:
+        return "n/a" if v is None else f"{100 * v:.2f}%"
+
     lines = [
         f"{res['title']} {split} split, {res['examples']:,} examples, epoch {res['epoch']} of {res['run']}"
     ]
     lines.append(f"loss {res['loss']:.4f}")
-    if "accuracy" in res:
-        spread = (
-            f" ± {100 * res['accuracy_std']:.2f} over {len(res['seeds'])} seeds"
-            if len(res["seeds"]) > 1
-            else ""
+    if "accuracy" not in res:
+        return lines
+    seeds = len(res["seeds"])
+    spread = f" ± {100 * res['accuracy_std']:.2f} over {seeds} seeds" if seeds > 1 else ""
+    lines.append(f"accuracy {100 * res['accuracy']:.2f}%{spread}")
+    if "ensemble_accuracy" in res:
+        lines.append(f"ensemble of the seeds: {100 * res['ensemble_accuracy']:.2f}%")
+    width = max(14, *(len(name) for name in res["per_class"]))
+    header = ("examples", 8), ("predicted", 9), ("accuracy", 8), ("precision", 9), ("recall", 8)
+    lines.append(f"  {'class':<{width}} " + " ".join(f"{h:>{w}}" for h, w in header))
+    for name, pc in res["per_class"].items():
+        lines.append(
+            f"  {name:<{width}} {pc['examples']:>8,} {pc['predicted']:>9,} {pct(pc['accuracy']):>8} "
+            f"{pct(pc['precision']):>9} {pct(pc['recall']):>8}"
         )
-        lines.append(f"accuracy {100 * res['accuracy']:.2f}%{spread}")
-        if "ensemble_accuracy" in res:
-            lines.append(f"ensemble of the seeds: {100 * res['ensemble_accuracy']:.2f}%")
-        for name, pc in res["per_class"].items():
-            acc = "n/a" if pc["accuracy"] is None else f"{100 * pc['accuracy']:.2f}%"
-            lines.append(f"  {name:<14} {acc:>8}  ({pc['examples']:,} examples)")
-    typer.echo("\n".join(lines))
+    if res.get("top_k_accuracy"):
+        lines.append(
+            "top-k accuracy: " + ", ".join(f"top-{k} {pct(v)}" for k, v in res["top_k_accuracy"].items())
+        )
+    cal = res["calibration"]
+    lines.append(f"expected calibration error {pct(cal['ece'])} ({len(cal['bins'])} bins)")
+    b = res.get("binary")
+    if b:
+        auc = "n/a (one class only)" if b["roc_auc"] is None else f"{b['roc_auc']:.4f}"
+        lines.append(
+            f"positive class {b['positive_class']}: accuracy at threshold {b['threshold']} "
+            f"{pct(b['accuracy'])}, ROC AUC {auc}"
+        )
+    if res.get("ensemble"):
+        lines.append(f"per-class, top-k, calibration and the rest: the ensemble of the {seeds} seeds")
+    hl = res.get("highest_loss_train")
+    if hl and hl["k"]:
+        head = f"the {hl['k']} training examples with the highest loss"
+        if hl["mislabelled_fraction"] is not None:
+            lines.append(
+                f"{head}: {100 * hl['mislabelled_fraction']:.0f}% mislabelled "
+                f"(base rate {100 * hl['base_rate']:.0f}%)"
+            )
+        else:
+            lines.append(
+                f"{head} (of {hl['examples']:,}): loss {hl['losses'][0]:.3f} down to {hl['losses'][-1]:.3f}"
+            )
+    return lines
 
 
 @app.command("predict")
@@ -536,6 +605,176 @@ def predict_cmd(
         ranked = sorted(r["probabilities"].items(), key=lambda kv: -kv[1])[:top]
         shown = ", ".join(f"{name} {100 * p:.1f}%" for name, p in ranked)
         typer.echo(f"{r['path']}: {r['prediction']} ({shown}){'  [inverted]' if r['inverted'] else ''}")
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+@app.command("report")
+@user_errors
+def report_cmd(
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(help="One or more run folders written by mnistlab train.", show_default=False),
+    ],
+    out: Annotated[
+        Path | None,
+        _opt(
+            "HTML file to write (default: <run>/report.html for one run, ./report.html for several).", "--out"
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    examples: Annotated[int, typer.Option("--examples", help="Images per class in the galleries.")] = 8,
+    inits: Annotated[
+        int | None,
+        _opt("Random initialisations to histogram (default: 100 for binary models, else none).", "--inits"),
+    ] = None,
+    figures: Annotated[
+        Path | None, _opt("Also keep every figure as PNG and SVG in this folder.", "--figures")
+    ] = None,
+):
+    """Write one self-contained HTML report (images embedded, readable offline) on one or more runs."""
+    from .report import write_report
+
+    path = write_report(run_dirs, out, data_dir=data_dir, examples=examples, inits=inits, figures_dir=figures)
+    typer.echo(f"wrote {path}")
+
+
+# --- studies ----------------------------------------------------------------------------------
+
+_STUDY_DATASET = (
+    "auto (MNIST when cached or downloadable, else the offline sample), mnist, fashion-mnist, kmnist "
+    "or mnist-sample."
+)
+StudyDataset = Annotated[str, typer.Option("--dataset", help=_STUDY_DATASET)]
+StudyDtype = Annotated[str, typer.Option("--dtype", help="float32 or float64.")]
+StudySeed = Annotated[int, typer.Option("--seed", help="Seed of the initial parameters and the batch order.")]
+StudyQuiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines, only the table.")]
+StudyOut = Annotated[Path | None, _opt("Results folder (default studies/<study>-<time>).", "--out")]
+
+
+@study_app.command("backprop")
+@user_errors
+def study_backprop(
+    dataset: StudyDataset = "auto",
+    data_dir: DataDir = None,
+    epochs: Annotated[int | None, _opt("Epochs (default 3); also sklearn's max_iter.", "--epochs")] = None,
+    batch_size: Annotated[
+        int | None, _opt("Batch size (default 100); sklearn keeps S9's 200.", "--batch-size")
+    ] = None,
+    lr: Annotated[float | None, _opt("Learning rate (default 0.1).", "--lr")] = None,
+    anneal: Annotated[
+        float | None, _opt("Factor in (0, 1] applied to lr after each epoch (default 0.99).", "--anneal")
+    ] = None,
+    dtype: StudyDtype = "float32",
+    seed: StudySeed = 0,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="S9's longer runs: batch 10, annealing 0.9, 12 epochs (numpy, jax); batch 50, annealing "
+            "0.98, 20 epochs (jax.grad); 20 sklearn iterations. Long on a CPU.",
+        ),
+    ] = False,
+    einsum_steps: Annotated[
+        int,
+        typer.Option(
+            "--einsum-steps", help="Steps of the per-example einsum form to time, scaled to epochs."
+        ),
+    ] = 20,
+    skip: Annotated[
+        str | None,
+        _opt("Leave out some of numpy, einsum, jax, jax-grad, sklearn, e.g. sklearn,einsum.", "--skip"),
+    ] = None,
+    out: StudyOut = None,
+    quiet: StudyQuiet = False,
+):
+    """Study S9: the [500, 250] ReLU network by hand in NumPy, by hand in JAX, by jax.grad, and
+    sklearn's MLPClassifier: training, compile and prediction times, accuracy, learning curves."""
+    from . import studies
+
+    config = studies.BackpropConfig(
+        dataset=dataset,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        anneal=anneal,
+        dtype=dtype,
+        seed=seed,
+        full=full,
+        einsum_steps=einsum_steps,
+        skip=studies.parse_skip(skip, studies.IMPLEMENTATIONS),
+    )
+    result = studies.run_backprop(config, data_dir=data_dir, out=out, quiet=quiet, command=_command())
+    studies.print_summary(result)
+
+
+@study_app.command("logistic")
+@user_errors
+def study_logistic(
+    dataset: StudyDataset = "auto",
+    data_dir: DataDir = None,
+    epochs: Annotated[int, typer.Option("--epochs", help="Epochs.")] = 5,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Batch size.")] = 100,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.1,
+    anneal: Annotated[
+        float, typer.Option("--anneal", help="Factor in (0, 1] applied to lr after each epoch.")
+    ] = 0.99,
+    dtype: StudyDtype = "float32",
+    seed: StudySeed = 0,
+    skip: Annotated[str | None, _opt("Leave out numpy or jax-grad.", "--skip")] = None,
+    out: StudyOut = None,
+    quiet: StudyQuiet = False,
+):
+    """S9 follow-up: logistic regression by a hand-written NumPy gradient vs jax.grad (accuracy, speed)."""
+    from . import studies
+
+    config = studies.LogisticConfig(
+        dataset=dataset,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        anneal=anneal,
+        dtype=dtype,
+        seed=seed,
+        skip=studies.parse_skip(skip, studies.LOGISTIC_IMPLEMENTATIONS),
+    )
+    result = studies.run_logistic(config, data_dir=data_dir, out=out, quiet=quiet, command=_command())
+    studies.print_summary(result)
+
+
+@study_app.command("optimizers")
+@user_errors
+def study_optimizers(
+    dataset: StudyDataset = "auto",
+    data_dir: DataDir = None,
+    epochs: Annotated[int, typer.Option("--epochs", help="Epochs.")] = 5,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Batch size.")] = 100,
+    lr: Annotated[float, typer.Option("--lr", help="SGD's learning rate.")] = 0.1,
+    adam_lr: Annotated[float, typer.Option("--adam-lr", help="Adam's learning rate.")] = 0.001,
+    anneal: Annotated[
+        float, typer.Option("--anneal", help="Factor in (0, 1] applied to both rates after each epoch.")
+    ] = 0.99,
+    dtype: StudyDtype = "float32",
+    seed: StudySeed = 0,
+    out: StudyOut = None,
+    quiet: StudyQuiet = False,
+):
+    """S9 follow-up: Adam vs SGD on the [500, 250] network from the same start (curves, accuracy)."""
+    from . import studies
+
+    config = studies.OptimizersConfig(
+        dataset=dataset,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        adam_lr=adam_lr,
+        anneal=anneal,
+        dtype=dtype,
+        seed=seed,
+    )
+    result = studies.run_optimizers(config, data_dir=data_dir, out=out, quiet=quiet, command=_command())
+    studies.print_summary(result)
 
 
 _ARGV: list[str] = []

@@ -20,7 +20,7 @@ from ._losses import (
     squared_error,
 )
 from ._optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule
-from ._run import RunData, RunResult, build_model_for, prepare_data, read_run, resume, train
+from ._run import RunData, RunResult, build_model_for, prepare_data, read_metrics, read_run, resume, train
 
 __all__ = [
     "DEFAULT_LR",
@@ -51,6 +51,7 @@ __all__ = [
     "make_prepare",
     "make_schedule",
     "prepare_data",
+    "read_metrics",
     "read_run",
     "resolve",
     "resume",

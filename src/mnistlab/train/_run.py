@@ -269,6 +269,53 @@ def write_metrics(run_dir: Path, history, seeds) -> None:
     atomic_write_bytes(run_dir / "steps.csv", _csv_bytes(step_rows))
 
 
+def read_metrics(run_dir: str | os.PathLike) -> tuple[list[dict], np.ndarray | None]:
+    """A run folder's per-epoch records (metrics.jsonl, as written) and per-step losses.
+
+    The losses come from steps.csv as a float array ``(seeds, steps)`` (NaN where a step diverged);
+    None when the file is absent or holds no step. A missing or malformed metrics.jsonl, or a
+    malformed steps.csv, is a :class:`DataError` naming the file.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / "metrics.jsonl"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DataError(
+            f"{path} does not exist: {run_dir} is not a run folder, or no epoch has finished yet"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} cannot be read ({exc})") from None
+    records = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}, line {i}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+        if not isinstance(record, dict):
+            raise DataError(
+                f"{path}, line {i}: expected a JSON object (one epoch); got {type(record).__name__}"
+            )
+        records.append(record)
+    steps_path = run_dir / "steps.csv"
+    if not steps_path.is_file():
+        return records, None
+    try:
+        rows = list(csv.reader(io.StringIO(steps_path.read_text())))
+        header, body = rows[0], [r for r in rows[1:] if r]
+        # Several seeds have a column each (loss_seed<s>); one seed has only the "loss" column.
+        cols = [j for j, h in enumerate(header) if h.startswith("loss_seed")] or [header.index("loss")]
+        losses = np.array([[float(r[j]) for j in cols] for r in body], dtype=np.float64)
+        losses = losses.reshape(len(body), len(cols))
+    except (OSError, UnicodeDecodeError, IndexError, ValueError) as exc:
+        raise DataError(
+            f"{steps_path} is not a steps table (epoch,step,loss[,loss_seed<s>...]): {exc}"
+        ) from None
+    return records, (losses.T if len(losses) else None)
+
+
 def summarize_history(history, kind: str) -> dict:
     """Final and best test numbers (mean over seeds; per-seed values and std alongside)."""
     good = [r for r in history.epochs if not r.get("diverged")]

@@ -418,9 +418,8 @@ def evaluate_run(
     examples = _count_arg("examples", examples, 1)
     bins = _count_arg("bins", bins, 1)
     highest_loss = _count_arg("highest_loss", highest_loss, 0)
-    run_dir, config, _ = read_run(run_dir)
-    with precision(config.dtype):
-        run = load_run(run_dir)
+    run = load_run(run_dir)  # reads config.toml and run.json once, for everything below
+    with precision(run.config.dtype):
         ds = _dataset_for(run, dataset, split, data_dir)
         train_ds = mislabelled = None
         if train and highest_loss and run.kind != "autoencoder":
@@ -655,9 +654,8 @@ def predict_files(
     """Probabilities for image files (PNG, JPEG, ... or .npy of any size), one dict per file."""
     from ..train._engine import precision
 
-    run_dir, config, _ = read_run(run_dir)
-    with precision(config.dtype):
-        run = load_run(run_dir)
+    run = load_run(run_dir)
+    with precision(run.config.dtype):
         return _predict(run, paths, invert, center)
 
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mnistlab import data
+from mnistlab._compute import precision
 from mnistlab._errors import ConfigError, DataError
 from mnistlab.models import as_model
 from mnistlab.train import (
@@ -34,7 +35,6 @@ from mnistlab.train import (
     to_toml,
 )
 from mnistlab.train import train as train_run
-from mnistlab.train._engine import precision
 
 N_TRAIN = 1000
 # The base of most runs here: a small MLP that learns the 1,000-image subset in three epochs.

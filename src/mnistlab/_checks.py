@@ -74,13 +74,10 @@ class Interval:
             if not _is_real(value) or not math.isfinite(float(value)):
                 return False
             x = float(value)
-        if self.low is not None:
-            if x < self.low or (x == self.low and self.closed in ("right", "neither")):
-                return False
-        if self.high is not None:
-            if x > self.high or (x == self.high and self.closed in ("left", "neither")):
-                return False
-        return True
+        low_in, high_in = self.closed in ("both", "left"), self.closed in ("both", "right")
+        if self.low is not None and (x < self.low or (x == self.low and not low_in)):
+            return False
+        return self.high is None or x < self.high or (x == self.high and high_in)
 
     def describe(self) -> str:
         what = "an integer" if self.kind in (int, Integral) else "a number"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from jaxtyping import Bool, Float, Int
 
+from .._compute import chunk_size
 from .._errors import ConfigError, DataError, check_int
 from ..data import Dataset, NormStats, load, select_classes
 from ..train import _checkpoint
@@ -50,7 +51,7 @@ def load_run(run_dir: str | os.PathLike) -> LoadedRun:
     A float64 run's parameters are loaded as float64 (with JAX's x64 mode on just for the loading);
     the functions here that run its model switch that mode on again themselves.
     """
-    from ..train._engine import precision
+    from .._compute import precision
 
     run_dir, config, info = read_run(run_dir)
     with precision(config.dtype):
@@ -145,14 +146,6 @@ def _check_dataset(run: LoadedRun, ds, param: str = "dataset") -> Dataset:
     return ds
 
 
-def _chunk_size(n: int, largest: int) -> int:
-    """Rows per compiled call: ``largest``, or for a smaller set the next power of two, so sets of
-    many sizes share a few programs while a small set is not padded to ``largest``."""
-    if n >= largest:
-        return largest
-    return min(largest, 1 << max(n - 1, 0).bit_length())
-
-
 def _scorer(run: LoadedRun):
     """The jitted ``(params, images, labels) -> dict`` of per-example numbers, made once per run.
 
@@ -211,7 +204,7 @@ def _score(run: LoadedRun, images, labels) -> dict[str, np.ndarray]:
     fn = _scorer(run)
     images, labels = np.asarray(images), np.asarray(labels, np.int32)
     n = len(images)
-    size = _chunk_size(n, run.config.eval_batch_size)
+    size = chunk_size(n, run.config.eval_batch_size)
     parts: dict[str, list[np.ndarray]] = {}
     for i in range(0, n, size):
         x, y = images[i : i + size], labels[i : i + size]
@@ -264,7 +257,7 @@ def evaluate(
     ``mislabelled`` mask of ``--corrupt``, how many of them are mislabelled.
     Every index refers to the dataset it was computed on.
     """
-    from ..train._engine import precision
+    from .._compute import precision
     from ..train._run import finite
 
     dataset = _check_dataset(run, dataset)
@@ -412,7 +405,7 @@ def evaluate_run(
     split), with the fraction of them mislabelled for a ``--corrupt`` run. The dict is JSON-ready:
     undefined numbers are None.
     """
-    from ..train._engine import precision
+    from .._compute import precision
     from ..train._run import prepare_data
 
     examples = _count_arg("examples", examples, 1)
@@ -503,7 +496,8 @@ def init_accuracies(
     """
     import jax
 
-    from ..train._engine import _eval_indices, precision
+    from .._compute import eval_indices as _eval_indices
+    from .._compute import precision
 
     if run.kind == "autoencoder":
         raise ConfigError(f"{run.run_dir} is an autoencoder; init_accuracies needs a classifier run")
@@ -559,8 +553,8 @@ def weight_gradients(
     import jax
     import jax.numpy as jnp
 
+    from .._compute import precision
     from ..train import _losses
-    from ..train._engine import precision
 
     dataset = _check_dataset(run, dataset)
     seeds = len(run.config.seeds)
@@ -575,7 +569,7 @@ def weight_gradients(
     engine, cfg = run.engine, run.config
     images = np.asarray(dataset.images[:m])
     labels = np.asarray(dataset.labels[:m], np.int32)
-    size = _chunk_size(m, cfg.eval_batch_size)
+    size = chunk_size(m, cfg.eval_batch_size)
     with precision(cfg.dtype):
         params = jax.tree.map(lambda a: a[seed_index], run.params)
         if m <= size:
@@ -613,7 +607,7 @@ def weight_gradients(
 
 def predict_proba(run: LoadedRun, images) -> Float[np.ndarray, "n k"]:
     """Class probabilities for ``images`` (uint8 0-255 or float 0-255), averaged over seeds."""
-    from ..train._engine import precision
+    from .._compute import precision
 
     with precision(run.config.dtype):
         return _predict_proba(run, images)
@@ -652,7 +646,7 @@ def predict_files(
     run_dir: str | os.PathLike, paths, *, invert="auto", center: bool = True
 ) -> list[dict[str, Any]]:
     """Probabilities for image files (PNG, JPEG, ... or .npy of any size), one dict per file."""
-    from ..train._engine import precision
+    from .._compute import precision
 
     run = load_run(run_dir)
     with precision(run.config.dtype):

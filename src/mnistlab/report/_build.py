@@ -159,7 +159,7 @@ def _figure(sec: RunSection, folder: Path, key: str, title: str, draw, caption: 
 def _collect(
     run_dir: Path, label: str, folder: Path, data_dir, examples: int, inits, key, keep_svg: bool
 ) -> RunSection:
-    from ..train._engine import precision
+    from .._compute import precision
     from ..train._run import read_metrics, read_run
 
     run_dir, config, info = read_run(run_dir)

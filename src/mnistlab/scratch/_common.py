@@ -64,7 +64,7 @@ def check_dtype(dtype) -> str:
 
 def precision(dtype: str):
     """A context in which JAX can hold ``dtype`` arrays (x64 only for float64, only inside)."""
-    from ..train._engine import precision as _precision
+    from .._compute import precision as _precision
 
     return _precision(check_dtype(dtype))
 

@@ -13,7 +13,6 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import numpy as np
 import optax
 from jax import lax
 
+from .._compute import eval_indices
 from .._errors import ConfigError
 from ..data import Dataset, NormStats, batch_indices, num_batches
 from ..models import Model
@@ -66,17 +66,6 @@ class FitResult:
     message: str = ""
     compile_seconds: float = 0.0
     epochs_done: int = 0
-
-
-def precision(dtype: str):
-    """The JAX numeric mode ``dtype`` needs: float64 arrays exist only with x64 enabled.
-
-    A context rather than a global switch, so a float64 run does not change the integer widths
-    (and so the shuffles) of float32 runs in the same process.
-    """
-    import contextlib
-
-    return jax.enable_x64(True) if dtype == "float64" else contextlib.nullcontext()
 
 
 # --- pieces ------------------------------------------------------------------------------------
@@ -155,15 +144,6 @@ def init_state(model: Model, tx, seeds, input_shape, param_dtype) -> TrainState:
     # One compiled program: run op by op, a vmapped init dispatches (and compiles) hundreds of ops.
     params, opt_state = jax.jit(jax.vmap(one))(init_keys)
     return TrainState(params, opt_state, shuffle_keys)
-
-
-def _eval_indices(n: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
-    batch = min(batch, n)
-    b = math.ceil(n / batch)
-    idx = np.zeros(b * batch, np.int32)
-    idx[:n] = np.arange(n)
-    mask = np.arange(b * batch) < n
-    return idx.reshape(b, batch), mask.reshape(b, batch)
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -313,7 +293,7 @@ class Engine:
     def evaluate(self, params, images, labels) -> tuple[np.ndarray, np.ndarray]:
         """Mean loss and accuracy over EVERY example, per seed: two arrays of shape (seeds,)."""
         n = int(images.shape[0])
-        idx, mask = _eval_indices(n, self.config.eval_batch_size)
+        idx, mask = eval_indices(n, self.config.eval_batch_size)
         key = (tuple(images.shape), idx.shape)  # one program per evaluation set size
         if key not in self._eval_fns:
             t = time.perf_counter()

@@ -419,7 +419,7 @@ def train(
 
     ``command`` is recorded in run.json (the CLI passes its command line).
     """
-    from ._engine import precision
+    from .._compute import precision
 
     with precision(config.dtype):
         return _train(

@@ -258,7 +258,7 @@ def evaluate(
     Every index refers to the dataset it was computed on.
     """
     from .._compute import precision
-    from ..train._run import finite
+    from ..runs import finite
 
     dataset = _check_dataset(run, dataset)
     if len(dataset) == 0:

@@ -649,7 +649,7 @@ def _run(
         progress.console.print(f"note: {data.notice}", markup=False, highlight=False)
     progress.note(_title(study, config, data))
     rows, shared = _run_rows(config, data, sizes, progress, einsum_steps=einsum_steps)
-    from ..train._run import device_info
+    from ..runs import device_info
 
     info = {
         "study": study,
@@ -767,7 +767,7 @@ def run_optimizers(
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
-    from ..train._run import versions
+    from ..runs import versions
 
     out = versions()
     for pkg in ("scikit-learn", "matplotlib"):
@@ -911,7 +911,7 @@ def save_results(info: dict, out, study: str) -> Path:
     check_out(out_dir)
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    from ..train._run import write_json
+    from ..runs import write_json
 
     writers = [
         ("curves.png", lambda p: plot_curves(info, p)),

@@ -16,9 +16,7 @@ import csv
 import datetime as _dt
 import io
 import json
-import math
 import os
-import platform
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +36,9 @@ from ..data import (
     stratified_split_indices,
     train_val_split,
 )
+from ..runs import csv_bytes as _csv_bytes
+from ..runs import device_info, finite, versions, write_json
+from ..runs import now as _now
 from . import _checkpoint
 from ._config import TrainConfig, load_toml, resolve, to_toml
 from ._report import ConsoleReporter, mean_std
@@ -164,65 +165,6 @@ def _with_model_defaults(config: TrainConfig, spec: dict) -> TrainConfig:
 
 
 # --- files --------------------------------------------------------------------------------------
-
-
-def versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in ("mnistlab", "jax", "jaxlib", "flax", "optax", "numpy"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def device_info() -> dict[str, Any]:
-    import jax
-
-    d = jax.devices()[0]
-    return {
-        "backend": jax.default_backend(),
-        "kind": getattr(d, "device_kind", str(d)),
-        "count": jax.device_count(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-    }
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-def finite(obj):
-    """``obj`` with NaN and infinities as None: strict JSON readers (jq, browsers) reject NaN."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [finite(v) for v in obj]
-    return obj
-
-
-def write_json(path: Path, obj) -> None:
-    text = json.dumps(finite(obj), indent=2, default=_json_default, allow_nan=False)
-    atomic_write_bytes(path, (text + "\n").encode())
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON: {type(o)}")
-
-
-def _csv_bytes(rows: list[list]) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue().encode()
 
 
 def _scalar_columns(history) -> list[str]:

@@ -21,8 +21,9 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def assert_user_error(code: int, err: str, *fragments: str) -> None:
-    assert code == 2
+def assert_user_error(code: int, err: str, *fragments: str, exit: int = 2) -> None:
+    """One line on stderr, no traceback; exit 2 for a usage error, 1 for a runtime failure."""
+    assert code == exit
     lines = err.strip().splitlines()
     assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
     assert lines[0].startswith("error: ")
@@ -102,19 +103,21 @@ def test_info_json_on_the_sample(capsys):
         (["data", "show", "mnist-sample", "--n", "0"], ["--n must be between 1 and 400", "got 0"]),
         (["data", "show", "mnist-sample", "--out", "grid.txt"], ["--out must end in", "grid.txt"]),
         (["data", "show", "mnist-sample", "--out", "no/such/dir/g.png"], ["does not exist"]),
+        # Data that is not here (offline) is a runtime failure: exit 1.
         (
             ["data", "show", "mnist"],
-            ["train-images-idx3-ubyte", "MNISTLAB_OFFLINE=1", "mnistlab data import"],
+            ["train-images-idx3-ubyte", "MNISTLAB_OFFLINE=1", "mnistlab data import", 1],
         ),
-        (["data", "fetch", "kmnist"], ["kmnist", "--data-dir", "mnistlab data import DIR --name kmnist"]),
-        (["data", "import", "/no/such/folder", "--name", "mnist"], ["/no/such/folder", "found nothing"]),
+        (["data", "fetch", "kmnist"], ["kmnist", "--data-dir", "mnistlab data import DIR --name kmnist", 1]),
+        (["data", "import", "/no/such/folder", "--name", "mnist"], ["/no/such/folder", "found nothing", 1]),
         (["data", "import", ".", "--name", "mnist-sample"], ["needs no import", "'mnist'"]),
     ],
 )
 def test_user_errors_are_one_line_exit_2(capsys, tmp_path, monkeypatch, args, fragments):
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(capsys, *args)
-    assert_user_error(code, err, *fragments)
+    exit_code = fragments[-1] if isinstance(fragments[-1], int) else 2
+    assert_user_error(code, err, *[f for f in fragments if isinstance(f, str)], exit=exit_code)
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 
@@ -138,7 +141,7 @@ def test_import_then_info_on_real_mnist_test_split(shared_data, tmp_path, capsys
     assert info["classes"]["1"] == 1135
     assert {f["verified_by"] for f in info["provenance"]["files"]} == {"content-sha256"}
     code, _, err = run_cli(capsys, "data", "info", "mnist", "--split", "train", "--data-dir", cache)
-    assert_user_error(code, err, "train-images-idx3-ubyte", "--data-dir")
+    assert_user_error(code, err, "train-images-idx3-ubyte", "--data-dir", exit=1)  # not here: runtime
     # Without --split, info shows the split that is there and says which is not.
     code, out, _ = run_cli(capsys, "data", "info", "mnist", "--data-dir", cache)
     assert code == 0

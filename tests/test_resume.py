@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from mnistlab.cli import main
-from mnistlab.train import _checkpoint
+from mnistlab.runs import _checkpoint
 
 ARGS = [
     "--dataset",
@@ -36,7 +36,7 @@ ARGS += ["--optimizer", "momentum", "--lr", "0.05", "--quiet"]
 WRAPPER = textwrap.dedent(
     """
     import os, signal, sys
-    from mnistlab.train import _checkpoint
+    from mnistlab.runs import _checkpoint
     from mnistlab import _fs
 
     MODE, AT = sys.argv[1], int(sys.argv[2])

@@ -72,8 +72,9 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def assert_user_error(code: int, err: str, *fragments: str) -> None:
-    assert code == 2, err
+def assert_user_error(code: int, err: str, *fragments: str, exit: int = 2) -> None:
+    """One line on stderr, no traceback; exit 2 for a usage error, 1 for a runtime failure."""
+    assert code == exit, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
     assert lines[0].startswith("error: ")
@@ -263,7 +264,7 @@ def test_evaluate_prints_and_reports_the_final_accuracy(smoke, capsys):
 
 def test_evaluate_on_a_dataset_that_is_not_here_is_one_line(smoke, capsys):
     code, _, err = run_cli(capsys, "evaluate", smoke[0], "--dataset", "fashion-mnist")
-    assert_user_error(code, err, "fashion-mnist")
+    assert_user_error(code, err, "fashion-mnist", exit=1)  # data that is not here: a runtime failure
 
 
 def test_predict_image_files(smoke, tmp_path, capsys):
@@ -369,7 +370,7 @@ def test_resume_refusals(smoke, capsys, extra, fragments):
         (["evaluate", "{empty}"], ["is not an mnistlab run", "config.toml"]),
         (["evaluate", "not-a-run"], ["does not exist"]),
         (["predict", "{empty}", "{image}"], ["is not an mnistlab run"]),
-        (["predict", "{run}", "missing.png"], ["missing.png", "no such file"]),
+        (["predict", "{run}", "missing.png"], ["missing.png", "no such file", 1]),  # a file: runtime
         (["predict", "{run}", "{image}", "--invert", "maybe"], ["--invert must be one of"]),
     ],
 )
@@ -382,7 +383,8 @@ def test_user_errors_are_one_line_exit_2(smoke, tmp_path, monkeypatch, capsys, a
     names["image"] = tmp_path / "img.npy"
     before = sorted(p.name for p in tmp_path.iterdir())
     code, out, err = run_cli(capsys, *[a.format(**names) for a in args])
-    assert_user_error(code, err, *fragments)
+    exit_code = fragments[-1] if isinstance(fragments[-1], int) else 2
+    assert_user_error(code, err, *[f for f in fragments if isinstance(f, str)], exit=exit_code)
     assert out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no run folder made
 

@@ -82,6 +82,9 @@ class Interval:
     def describe(self) -> str:
         what = "an integer" if self.kind in (int, Integral) else "a number"
         lo_in = self.closed in ("both", "left")
+        if what == "an integer" and self.low in (0, 1) and lo_in:
+            what = "a positive integer" if self.low == 1 else "a non-negative integer"
+            return what if self.high is None else f"{what} <= {_fmt(self.high)}"
         hi_in = self.closed in ("both", "right")
         if self.low is None and self.high is None:
             return what if what == "an integer" else "a finite number"
@@ -155,6 +158,20 @@ class Items:
             return False
         return all(self.item.accepts(v) for v in value)
 
+    def problem(self, value) -> str | None:
+        """What is wrong with a sequence of valid items ("distinct", "at most 8 items"), else None."""
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+            return None
+        if not all(self.item.accepts(v) for v in value):
+            return None
+        if self.distinct and len(set(value)) != len(value):
+            return "be distinct"
+        if len(value) < self.min_len:
+            return f"have at least {self.min_len} item{'s' if self.min_len > 1 else ''}"
+        if self.max_len is not None and len(value) > self.max_len:
+            return f"have at most {self.max_len} items"
+        return None
+
     def describe(self) -> str:
         parts = [f"a {self.name} of {_plural(self.item.describe())}"]
         if self.distinct:
@@ -169,10 +186,14 @@ class Items:
 
 
 def _plural(description: str) -> str:
+    """ "a positive integer <= 8" -> "positive integers <= 8" (the items of a list)."""
     for article in ("an ", "a "):
         if description.startswith(article):
-            noun, _, rest = description[len(article) :].partition(" ")
-            return f"{noun}s {rest}".strip()
+            description = description[len(article) :]
+            break
+    for noun in ("integer", "number", "string"):
+        if f"{noun} " in f"{description} ":
+            return f"{description} ".replace(f"{noun} ", f"{noun}s ", 1).strip()
     return description
 
 
@@ -203,6 +224,9 @@ def check(param: str, value, constraints: Sequence, *, flag: str | None = None, 
     """
     if any(c.accepts(value) for c in constraints):
         return value
+    problems = [p for c in constraints if (p := getattr(c, "problem", lambda v: None)(value))]
+    if problems:  # the value has the right form but breaks one rule: say just that rule
+        raise ConfigError(f"{label(param, flag)} must {problems[0]}; got {value!r}{hint}")
     choices = [v for c in constraints if isinstance(c, Options) for v in c.values()]
     raise ConfigError(
         f"{label(param, flag)} must be {describe(constraints)}; got {value!r}"

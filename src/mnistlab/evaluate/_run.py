@@ -19,9 +19,8 @@ from jaxtyping import Bool, Float, Int
 from .._compute import chunk_size
 from .._errors import ConfigError, DataError, check_int
 from ..data import Dataset, NormStats, load, select_classes
-from ..train import _checkpoint
-from ..train._config import TrainConfig
-from ..train._run import CHECKPOINT, PARAMS, build_model_for, read_run
+from ..runs import CHECKPOINT, PARAMS, TrainConfig, _checkpoint
+from ..train import build_model_for, read_run
 from . import _examples, _metrics
 
 

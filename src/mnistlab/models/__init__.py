@@ -30,6 +30,12 @@ from ._zoo import (
     parse_layers,
 )
 
+
+def model_names() -> tuple[str, ...]:
+    """Placeholder until the model registry lands."""
+    return MODEL_NAMES
+
+
 __all__ = [
     "ACTIVATIONS",
     "CNN",

@@ -412,7 +412,7 @@ def _comparison_figures(sections: list[RunSection], folder: Path, *, keep_svg: b
 
 
 def _pct(v) -> str:
-    from ..train._report import fmt
+    from ..runs import format_seeds as fmt
 
     return "n/a" if v is None else fmt(v, percent=True)
 

@@ -1,5 +1,60 @@
-"""Results folders: the run-folder layout and the records every folder keeps."""
+"""Results folders: the run folder (:class:`RunDir`), the config it is made from, and the records
+every results folder keeps.
 
+    run = RunDir.open("runs/20261123-101500-cnn-mnist")
+    run.config.lr, run.info["status"], run.metrics()[-1]["test_accuracy"]
+"""
+
+from ._checkpoint import load as load_checkpoint
+from ._checkpoint import read_meta as read_checkpoint_meta
+from ._checkpoint import save as save_checkpoint
+from ._config import (
+    DTYPES,
+    LOSSES,
+    MAX_SEEDS,
+    PREPROCESS,
+    Param,
+    TrainConfig,
+    check_consistent,
+    flag,
+    from_dict,
+    load_toml,
+    params,
+    resolve,
+    to_toml,
+)
 from ._files import csv_bytes, device_info, finite, now, versions, write_json
+from ._rundir import CHECKPOINT, CONFIG, PARAMS, RUN_JSON, RunDir, check_out, format_seeds, mean_std
 
-__all__ = ["csv_bytes", "device_info", "finite", "now", "versions", "write_json"]
+__all__ = [
+    "CHECKPOINT",
+    "CONFIG",
+    "DTYPES",
+    "LOSSES",
+    "MAX_SEEDS",
+    "PARAMS",
+    "PREPROCESS",
+    "RUN_JSON",
+    "Param",
+    "RunDir",
+    "TrainConfig",
+    "check_consistent",
+    "check_out",
+    "csv_bytes",
+    "device_info",
+    "finite",
+    "flag",
+    "format_seeds",
+    "from_dict",
+    "load_checkpoint",
+    "load_toml",
+    "mean_std",
+    "now",
+    "params",
+    "read_checkpoint_meta",
+    "resolve",
+    "save_checkpoint",
+    "to_toml",
+    "versions",
+    "write_json",
+]

@@ -5,9 +5,17 @@
 >>> result.summary["final_test_accuracy"]
 """
 
-from ._checkpoint import load as load_checkpoint
-from ._checkpoint import save as save_checkpoint
-from ._config import DEFAULT_LR, DTYPES, PREPROCESS, TrainConfig, from_dict, load_toml, resolve, to_toml
+from ..runs import (
+    DTYPES,
+    PREPROCESS,
+    TrainConfig,
+    from_dict,
+    load_checkpoint,
+    load_toml,
+    resolve,
+    save_checkpoint,
+    to_toml,
+)
 from ._engine import Engine, FitResult, History, TrainState, fit, make_prepare
 from ._losses import (
     LOSSES,
@@ -23,7 +31,6 @@ from ._optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_sche
 from ._run import RunData, RunResult, build_model_for, prepare_data, read_metrics, read_run, resume, train
 
 __all__ = [
-    "DEFAULT_LR",
     "DTYPES",
     "LOSSES",
     "OPTIMIZERS",

@@ -1,23 +1,12 @@
 """A run: data and model from a config, training with checkpoints, and the folder it leaves.
 
-Folder layout (every file written atomically)::
-
-    config.toml     the resolved, frozen config (``mnistlab train --config`` takes it back)
-    run.json        versions, device, dataset provenance and checksums, status, summary
-    metrics.jsonl   one JSON object per epoch;  metrics.csv the same as a table
-    steps.csv       the loss of every training step
-    checkpoint.npz  parameters, optimizer state, PRNG state, epoch, history (after each epoch)
-    params.npz      the final parameters
+The folder's layout, readers and writers belong to :class:`mnistlab.runs.RunDir`; this module
+decides what goes into it and when (a checkpoint after every epoch, the summary at the end).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
-import io
-import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConfigError, DataError, MnistlabError
-from .._fs import atomic_write_bytes
 from ..data import (
     Dataset,
     NormStats,
@@ -36,14 +24,10 @@ from ..data import (
     stratified_split_indices,
     train_val_split,
 )
-from ..runs import csv_bytes as _csv_bytes
-from ..runs import device_info, finite, versions, write_json
+from ..runs import CHECKPOINT, RunDir, TrainConfig, check_out, device_info, mean_std, resolve, versions
 from ..runs import now as _now
-from . import _checkpoint
-from ._config import TrainConfig, load_toml, resolve, to_toml
-from ._report import ConsoleReporter, mean_std
+from ._console import ConsoleReporter
 
-CONFIG, RUN_JSON, CHECKPOINT, PARAMS = "config.toml", "run.json", "checkpoint.npz", "params.npz"
 EPOCH_DEPENDENT_SCHEDULES = ("cosine", "warmup-cosine", "one-cycle")
 
 
@@ -167,95 +151,10 @@ def _with_model_defaults(config: TrainConfig, spec: dict) -> TrainConfig:
 # --- files --------------------------------------------------------------------------------------
 
 
-def _scalar_columns(history) -> list[str]:
-    keys: list[str] = []
-    for r in history.epochs:
-        keys.extend(k for k in r if k not in keys)
-    return keys
-
-
-def write_metrics(run_dir: Path, history, seeds) -> None:
-    lines = [json.dumps(finite(r), allow_nan=False) for r in history.epochs]
-    atomic_write_bytes(run_dir / "metrics.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
-    keys = _scalar_columns(history)
-    header, rows = [], []
-    for k in keys:
-        header.append(k)
-        if len(seeds) > 1 and any(isinstance(r.get(k), list) for r in history.epochs):
-            header.append(f"{k}_std")
-    for r in history.epochs:
-        row = []
-        for k in keys:
-            v = r.get(k, "")
-            if isinstance(v, list):
-                m, s = mean_std(v)
-                row.append(m)
-                if len(seeds) > 1:
-                    row.append(s)
-            else:
-                row.append(v)
-                if len(seeds) > 1 and f"{k}_std" in header:
-                    row.append("")
-        rows.append(row)
-    atomic_write_bytes(run_dir / "metrics.csv", _csv_bytes([header, *rows]))
-    step_rows = [["epoch", "step", "loss"] + ([f"loss_seed{s}" for s in seeds] if len(seeds) > 1 else [])]
-    step = 0
-    for e, losses in enumerate(history.step_loss, start=1):
-        losses = np.asarray(losses)
-        for j in range(losses.shape[1]):
-            step += 1
-            col = losses[:, j]
-            step_rows.append(
-                [e, step, float(col.mean()), *([float(v) for v in col] if len(seeds) > 1 else [])]
-            )
-    atomic_write_bytes(run_dir / "steps.csv", _csv_bytes(step_rows))
-
-
 def read_metrics(run_dir: str | os.PathLike) -> tuple[list[dict], np.ndarray | None]:
-    """A run folder's per-epoch records (metrics.jsonl, as written) and per-step losses.
-
-    The losses come from steps.csv as a float array ``(seeds, steps)`` (NaN where a step diverged);
-    None when the file is absent or holds no step. A missing or malformed metrics.jsonl, or a
-    malformed steps.csv, is a :class:`DataError` naming the file.
-    """
-    run_dir = Path(run_dir)
-    path = run_dir / "metrics.jsonl"
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise DataError(
-            f"{path} does not exist: {run_dir} is not a run folder, or no epoch has finished yet"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path} cannot be read ({exc})") from None
-    records = []
-    for i, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}, line {i}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise DataError(
-                f"{path}, line {i}: expected a JSON object (one epoch); got {type(record).__name__}"
-            )
-        records.append(record)
-    steps_path = run_dir / "steps.csv"
-    if not steps_path.is_file():
-        return records, None
-    try:
-        rows = list(csv.reader(io.StringIO(steps_path.read_text())))
-        header, body = rows[0], [r for r in rows[1:] if r]
-        # Several seeds have a column each (loss_seed<s>); one seed has only the "loss" column.
-        cols = [j for j, h in enumerate(header) if h.startswith("loss_seed")] or [header.index("loss")]
-        losses = np.array([[float(r[j]) for j in cols] for r in body], dtype=np.float64)
-        losses = losses.reshape(len(body), len(cols))
-    except (OSError, UnicodeDecodeError, IndexError, ValueError) as exc:
-        raise DataError(
-            f"{steps_path} is not a steps table (epoch,step,loss[,loss_seed<s>...]): {exc}"
-        ) from None
-    return records, (losses.T if len(losses) else None)
+    """A run folder's per-epoch records and per-step losses ``(seeds, steps)`` (see RunDir)."""
+    run = RunDir(run_dir)
+    return run.metrics(), run.steps()
 
 
 def summarize_history(history, kind: str) -> dict:
@@ -280,38 +179,6 @@ def summarize_history(history, kind: str) -> dict:
     out["train_seconds"] = sum(r["epoch_seconds"] for r in good)
     out["mean_epoch_seconds"] = out["train_seconds"] / len(good)
     return out
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
-
-
-def _check_out(out) -> None:
-    if out is None:
-        return
-    path = Path(out)
-    if (path / CONFIG).exists() or (path / RUN_JSON).exists():
-        raise ConfigError(
-            f"--out {path} already holds a run; continue it with --resume {path} or choose another --out"
-        )
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--out {path} is a file; give a folder for the run")
-
-
-def new_run_dir(out: str | os.PathLike | None, config: TrainConfig) -> Path:
-    if out is not None:
-        _check_out(out)
-        path = Path(out)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("runs") / _slug(f"{stamp}-{config.model}-{config.dataset}")
-    path, i = base, 1
-    while path.exists():
-        i += 1
-        path = base.with_name(f"{base.name}-{i}")
-    path.mkdir(parents=True)
-    return path
 
 
 # --- the two entry points -------------------------------------------------------------------------
@@ -355,7 +222,7 @@ def train(
     quiet: bool = False,
     console=None,
     command: str | None = None,
-    _resume_from: Path | None = None,
+    _resume_from: RunDir | None = None,
 ) -> RunResult:
     """Train as ``config`` says, writing a run folder; returns how it ended and its summary.
 
@@ -383,7 +250,7 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
     # Check what can be checked without data first, so a typo never waits for (or downloads) data.
     build_model_for(config, len(config.classes) or 10, (28, 28))
     if resume_from is None:
-        _check_out(out)
+        check_out(out)
     data = prepare_data(config, data_dir=data_dir, progress=not quiet)
     if data.notice:
         (reporter.console if not quiet else _stderr_console()).print(
@@ -402,8 +269,7 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
     )
     state, history = None, None
     if resume_from is None:
-        run_dir = new_run_dir(out, config)
-        atomic_write_bytes(run_dir / CONFIG, to_toml(config, header="mnistlab train config").encode())
+        run = RunDir.create(out, config)
         info = {
             "created": _now(),
             "command": command,
@@ -416,17 +282,17 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
             "status": "running",
         }
     else:
-        run_dir = resume_from
-        info = json.loads((run_dir / RUN_JSON).read_text())
-        state, meta = _checkpoint.load(run_dir / CHECKPOINT, engine.init())
+        run = resume_from
+        info = dict(run.info)
+        state, meta = run.load_checkpoint(engine.init())
         history = History.from_dict(meta["history"])
         info.setdefault("resumed", []).append({"at": _now(), "from_epoch": meta["epoch"], "command": command})
         info["status"] = "running"
-    write_json(run_dir / RUN_JSON, info)
+    run.write_info(info)
 
     def on_epoch(epoch, state, history):
-        _checkpoint.save(run_dir / CHECKPOINT, state, {"epoch": epoch, "history": history.as_dict()})
-        write_metrics(run_dir, history, config.seeds)
+        run.save_checkpoint(state, {"epoch": epoch, "history": history.as_dict()})
+        run.write_metrics(history, config.seeds)
 
     reporter.title = _title(config, data, engine)
     result = fit(
@@ -442,16 +308,14 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
     if result.status == "interrupted":
         if done:
             on_epoch(done, result.state, _trim(result.history, done))
-        result.message += f"; resume with: mnistlab train --resume {run_dir}"
+        result.message += f"; resume with: mnistlab train --resume {run.path}"
     else:
         # on_epoch has saved every finished epoch; a diverged run adds its last record (and a
         # checkpoint even when it diverged in its first epoch, before on_epoch ever ran).
         if result.status == "diverged":
-            write_metrics(run_dir, result.history, config.seeds)
-            _checkpoint.save(
-                run_dir / CHECKPOINT, result.state, {"epoch": done, "history": result.history.as_dict()}
-            )
-        _checkpoint.save(run_dir / PARAMS, result.state.params, {"epoch": done})
+            run.write_metrics(result.history, config.seeds)
+            run.save_checkpoint(result.state, {"epoch": done, "history": result.history.as_dict()})
+        run.save_params(result.state.params, {"epoch": done})
     summary = summarize_history(result.history, model.kind)
     summary["compile_seconds"] = result.compile_seconds
     info.update(
@@ -461,8 +325,8 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
         summary=summary,
         param_count=int(sum(np.size(a) for a in _leaves(result.state.params)) // len(config.seeds)),
     )
-    write_json(run_dir / RUN_JSON, info)
-    return RunResult(run_dir, config, result.status, result.message, result.history, summary, result.state)
+    run.write_info(info)
+    return RunResult(run.path, config, result.status, result.message, result.history, summary, result.state)
 
 
 def _trim(history, done: int):
@@ -485,37 +349,26 @@ def _stderr_console():
 
 def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict]:
     """The config and run.json of a run folder, with errors that say what is missing."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ConfigError(f"run folder {run_dir} does not exist; give a folder written by mnistlab train")
-    if not (run_dir / CONFIG).is_file() or not (run_dir / RUN_JSON).is_file():
-        raise ConfigError(
-            f"{run_dir} is not an mnistlab run: it lacks {CONFIG} or {RUN_JSON}; give a folder written by "
-            "mnistlab train"
-        )
-    config = load_toml(run_dir / CONFIG)
-    try:
-        info = json.loads((run_dir / RUN_JSON).read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{run_dir / RUN_JSON} is not valid JSON ({exc})") from None
-    return run_dir, config, info
+    run = RunDir.open(run_dir)
+    return run.path, run.config, run.info
 
 
 def resume(
     run_dir, *, epochs: int | None = None, data_dir=None, quiet: bool = False, console=None, command=None
 ) -> RunResult:
     """Continue a run from its last checkpoint; ``epochs`` may extend it."""
-    run_dir, config, info = read_run(run_dir)
+    run = RunDir.open(run_dir)
+    config, info = run.config, run.info
     if info.get("status") == "diverged":
         raise ConfigError(
-            f"{run_dir} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
+            f"{run.path} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
         )
-    if not (run_dir / CHECKPOINT).is_file():
+    if not run.has_checkpoint():
         raise ConfigError(
-            f"{run_dir} has no {CHECKPOINT} yet (it stopped before its first epoch ended); "
+            f"{run.path} has no {CHECKPOINT} yet (it stopped before its first epoch ended); "
             "start it again instead"
         )
-    done = _checkpoint.read_meta(run_dir / CHECKPOINT)["epoch"]
+    done = run.checkpoint_meta()["epoch"]
     if epochs is not None and epochs != config.epochs:
         if config.schedule in EPOCH_DEPENDENT_SCHEDULES:
             raise ConfigError(
@@ -524,18 +377,16 @@ def resume(
             )
         if epochs < done:
             raise ConfigError(
-                f"--epochs must be >= {done}, the epochs already done in {run_dir}; got {epochs}"
+                f"--epochs must be >= {done}, the epochs already done in {run.path}; got {epochs}"
             )
         config = config.replace(epochs=epochs)
-        atomic_write_bytes(run_dir / CONFIG, to_toml(config, header="mnistlab train config").encode())
+        run.write_config(config)
     if done >= config.epochs:
         raise ConfigError(
-            f"{run_dir} already finished all {config.epochs} epochs; give --epochs N (N > {config.epochs}) "
+            f"{run.path} already finished all {config.epochs} epochs; give --epochs N (N > {config.epochs}) "
             "to train further"
         )
-    return train(
-        config, data_dir=data_dir, quiet=quiet, console=console, command=command, _resume_from=run_dir
-    )
+    return train(config, data_dir=data_dir, quiet=quiet, console=console, command=command, _resume_from=run)
 
 
 class RunError(MnistlabError):

@@ -6,8 +6,6 @@ can capture it; ``quiet`` silences all of it.
 
 from __future__ import annotations
 
-import statistics
-
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,18 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-
-def mean_std(values) -> tuple[float, float]:
-    values = values if isinstance(values, list) else [values]
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
-def fmt(value, *, percent: bool) -> str:
-    m, s = mean_std(value)
-    if percent:
-        return f"{100 * m:.2f}%" + (f" ± {100 * s:.2f}" if isinstance(value, list) and len(value) > 1 else "")
-    spec = ".4f" if abs(m) < 1e4 else ".4g"
-    return f"{m:{spec}}" + (f" ± {s:{spec}}" if isinstance(value, list) and len(value) > 1 else "")
+from ..runs import format_seeds as fmt
 
 
 class ConsoleReporter:

@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import jax
 import numpy as np
 
 from .._errors import DataError
@@ -25,6 +24,8 @@ _META = "__meta__"
 
 
 def _flatten(tree) -> dict[str, np.ndarray]:
+    import jax
+
     leaves, _ = jax.tree_util.tree_flatten_with_path(tree)
     return {jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves}
 
@@ -61,6 +62,8 @@ def _open(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
 
 def load(path: str | Path, template) -> tuple[Any, dict[str, Any]]:
     """Leaves of ``path`` poured into ``template``'s structure; every path, shape and dtype must match."""
+    import jax
+
     arrays, meta = _open(path)
     stored = dict(zip(meta["paths"], (arrays[f"a{i}"] for i in range(len(meta["paths"]))), strict=True))
     leaves, treedef = jax.tree_util.tree_flatten_with_path(template)

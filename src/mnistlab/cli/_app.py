@@ -1,0 +1,159 @@
+"""The root ``mnistlab`` app and what every command shares: errors, exit codes, output, options.
+
+Exit codes (also in ``mnistlab --help``): 0 success; 1 a runtime failure (a dataset or file
+missing or damaged, a diverged run: :class:`~mnistlab.DataError` and the like); 2 a usage error (a
+bad option value or name: :class:`~mnistlab.ConfigError`); 130 interrupted (Ctrl-C). A :class:`~mnistlab.MnistlabError` becomes ONE line on stderr, ``error:
+...``, never a traceback; anything else is a bug and keeps its traceback.
+
+Output that a person reads in a terminal uses Rich; piped into another program it is plain rows
+that are never cut to the terminal's width (``mnistlab data list | grep fashion`` works).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .._errors import ConfigError, MnistlabError
+
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 runtime failure (a dataset or file missing or damaged, a diverged "
+    "run); 2 usage error (a bad option value or name); 130 interrupted."
+)
+ENVIRONMENT = (
+    "Environment: MNISTLAB_DATA_DIR (the dataset cache), MNISTLAB_OFFLINE=1 (never touch the network)."
+)
+
+app = typer.Typer(
+    name="mnistlab",
+    help="Train, evaluate and inspect neural-network classifiers on MNIST-family data with JAX.",
+    epilog=f"{EXIT_CODES} {ENVIRONMENT}",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    """A command group (``mnistlab data``, ``mnistlab study``) with the root's conventions."""
+    return typer.Typer(
+        help=help_text,
+        epilog=EXIT_CODES,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="MNISTLAB_DATA_DIR",
+        help="Cache root holding <dataset>/<file>.gz (default: $MNISTLAB_DATA_DIR, else the user cache).",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+
+
+def opt(help_text: str, *names: str, **kw):
+    """A ``typer.Option`` that shows no default (the help text says it where it matters)."""
+    return typer.Option(*names, help=help_text, show_default=False, **kw)
+
+
+def exit_code(exc: MnistlabError) -> int:
+    """2 for a usage error (a bad value the user can fix on the command line), else 1."""
+    return 2 if isinstance(exc, ConfigError) else 1
+
+
+def user_errors(fn):
+    """Turn a :class:`MnistlabError` raised by the library into one line on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MnistlabError as exc:
+            sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+            raise typer.Exit(exit_code(exc)) from None
+        except KeyboardInterrupt:  # training handles its own (it saves and says how to resume)
+            sys.stderr.write("interrupted\n")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def print_json(obj) -> None:
+    """Strict JSON (no NaN: null instead) on stdout."""
+    from ..runs import finite
+
+    typer.echo(json.dumps(finite(obj), indent=2, allow_nan=False, default=str))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A Rich table on a terminal; tab-separated rows (header first, cells whole) when piped."""
+    if not sys.stdout.isatty():
+        for row in (columns, *rows):
+            typer.echo("\t".join(str(c).replace("\n", ", ") for c in row))
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*map(str, row))
+    console().print(table)
+
+
+_ARGV: list[str] = []
+
+
+def command_line() -> str:
+    """The command as the user typed it (recorded in run.json and study.json)."""
+    return shlex.join(["mnistlab", *_ARGV])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"mnistlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+):
+    """Train, evaluate and inspect neural-network classifiers on MNIST-family data with JAX."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mnistlab`` script; returns the exit code."""
+    _ARGV[:] = sys.argv[1:] if argv is None else list(argv)
+    try:
+        app(args=argv, prog_name="mnistlab")
+    except SystemExit as exc:  # Typer's standalone mode ends every run this way
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0

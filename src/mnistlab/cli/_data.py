@@ -1,0 +1,201 @@
+"""``mnistlab data``: list, fetch, inspect, show and import datasets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .._errors import ConfigError, MnistlabError
+from ._app import DataDir, Json, app, console, print_json, print_table, sub_app, user_errors
+
+data_app = sub_app("Datasets: list, fetch, inspect, show and import them.")
+app.add_typer(data_app, name="data")
+
+Name = Annotated[
+    str, typer.Argument(help="A dataset name, as `mnistlab data list` shows them.", show_default=False)
+]
+
+
+@data_app.command("list")
+@user_errors
+def data_list(data_dir: DataDir = None, as_json: Json = False):
+    """The registered datasets: classes, sizes, whether they are here, and their sources."""
+    from urllib.parse import urlsplit
+
+    from .. import data
+
+    rows = []
+    for info in data.REGISTRY.values():
+        hosts = [urlsplit(m).netloc for m in info.mirrors]
+        rows.append(
+            {
+                "name": info.name,
+                "title": info.title,
+                "classes": info.num_classes,
+                "train": info.split_sizes["train"],
+                "test": info.split_sizes["test"],
+                "image": "x".join(map(str, info.image_shape)),
+                "available": data.status(info, data_dir),
+                "sources": hosts + list(info.system_dirs) or ["bundled with mnistlab (offline)"],
+            }
+        )
+    if as_json:
+        print_json({"cache": str(data.resolve_data_dir(data_dir)), "datasets": rows})
+        return
+    columns = ("name", "title", "classes", "train", "test", "image", "available", "sources")
+    cells = [
+        [r["name"], r["title"], r["classes"], f"{r['train']:,}", f"{r['test']:,}", r["image"],
+         r["available"], "\n".join(r["sources"])]
+        for r in rows
+    ]  # fmt: skip
+    print_table(f"Datasets (cache: {data.resolve_data_dir(data_dir)})", columns, cells)
+
+
+@data_app.command("fetch")
+@user_errors
+def data_fetch(
+    name: Name,
+    data_dir: DataDir = None,
+    mirror: Annotated[
+        list[str] | None,
+        typer.Option("--mirror", help="Base URL to try instead of the built-in mirrors (repeatable)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each mirror.", min=0.1)] = 30.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+):
+    """Download a dataset into the cache (verified), or confirm it is already there."""
+    from .. import data
+
+    records = data.fetch(name, data_dir=data_dir, mirrors=mirror, timeout=timeout, progress=not quiet)
+    info = data.get_info(name)
+    con = console()
+    for r in records:
+        con.print(f"{Path(r.path).name}: verified by {r.verified_by} ({r.source})")
+    n = len(records)
+    con.print(f"{info.title}: {n} file{'s' * (n != 1)} present and verified.")
+
+
+@data_app.command("info")
+@user_errors
+def data_info(
+    name: Name,
+    split: Annotated[
+        str | None, typer.Option(help="train or test (default: both).", show_default=False)
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+):
+    """Per-class counts, pixel statistics, checksums and where the data was loaded from."""
+    from .. import data
+
+    info = data.get_info(name)
+    if split:
+        summaries = [data.summarize(data.load(name, info.check_split(split), data_dir=data_dir))]
+        unavailable = {}
+    else:  # every split that is here; a missing one is reported, not fatal, unless all are
+        summaries, unavailable = [], {}
+        for s in info.split_sizes:
+            try:
+                summaries.append(data.summarize(data.load(name, s, data_dir=data_dir)))
+            except MnistlabError as exc:
+                unavailable[s] = str(exc)
+        if not summaries:
+            raise MnistlabError(next(iter(unavailable.values())))
+    if as_json:
+        typer.echo(json.dumps(summaries if len(summaries) > 1 else summaries[0], indent=2))
+        return
+    from rich.table import Table
+
+    con = console()
+    for s in summaries:
+        px = s["pixels"]
+        con.print(
+            f"[bold]{s['title']}[/bold] — {s['split']} split: {s['n']:,} images of "
+            f"{s['image_shape'][0]}x{s['image_shape'][1]}, loaded from {s['provenance']['origin']}"
+        )
+        con.print(
+            f"  pixels (÷255): mean {px['mean']:.4f}, std {px['std']:.4f}, "
+            f"min {px['min']}, max {px['max']}, zero {px['zero_fraction']:.1%}"
+        )
+        counts = Table(show_header=True, box=None, pad_edge=False)
+        counts.add_column("class")
+        counts.add_column("count", justify="right")
+        for cls, c in s["classes"].items():
+            counts.add_row(cls, f"{c:,}")
+        con.print(counts)
+        files = Table(show_header=True, box=None, pad_edge=False)
+        for col in ("file", "verified by", "content SHA-256", "source"):
+            files.add_column(col, overflow="fold")
+        for f in s["provenance"]["files"]:
+            files.add_row(Path(f["path"]).name, f["verified_by"], f["content_sha256"], f["source"])
+        con.print(files)
+        con.print()
+    for s, why in unavailable.items():
+        con.print(f"{info.title} — {s} split: not available. {why}")
+
+
+@data_app.command("show")
+@user_errors
+def data_show(
+    name: Name,
+    split: Annotated[str, typer.Option(help="train or test.")] = "train",
+    n: Annotated[int, typer.Option("--n", help="How many images.")] = 20,
+    seed: Annotated[int, typer.Option(help="Which images: a seeded random draw from the split.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Image file (.png, .svg, .pdf). Default: <name>-<split>.png here.", show_default=False
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+):
+    """Save a labelled grid of images from a dataset."""
+    import numpy as np
+
+    from .. import data, plots
+
+    info = data.get_info(name)
+    info.check_split(split)
+    if not 1 <= n <= 400:
+        raise ConfigError(f"--n must be between 1 and 400; got {n}")
+    out = plots.check_figure_path(out or Path(f"{name}-{split}.png"))
+    ds = data.load(name, split, data_dir=data_dir)
+    n = min(n, len(ds))
+    pick = np.random.default_rng(seed).choice(len(ds), size=n, replace=False)
+    path = plots.sample_grid(
+        ds.images[pick],
+        ds.labels[pick],
+        ds.class_names,
+        out,
+        title=f"{ds.title}, {split} split: {n} random images (seed {seed})",
+    )
+    console().print(f"{ds.title}: wrote {n} {split} images to {path}")
+
+
+@data_app.command("import")
+@user_errors
+def data_import(
+    directory: Annotated[Path, typer.Argument(help="Folder holding IDX files (gzip or raw).")],
+    name: Annotated[
+        str, typer.Option("--name", help="Which dataset the files are: mnist, fashion-mnist or kmnist.")
+    ],
+    data_dir: DataDir = None,
+):
+    """Validate a folder of IDX files and copy them into the cache."""
+    from .. import data
+
+    records, missing = data.import_dir(directory, name, data_dir=data_dir)
+    con = console()
+    for r in records:
+        con.print(f"imported {Path(r.path).name} (verified by {r.verified_by})")
+    info = data.get_info(name)
+    if missing:
+        con.print(
+            f"{info.title}: {len(records)} of {len(info.files)} files imported; "
+            f"not in {directory}: {', '.join(missing)}"
+        )
+    else:
+        con.print(f"{info.title}: all {len(records)} files imported into {Path(records[0].path).parent}")

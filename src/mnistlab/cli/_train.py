@@ -1,0 +1,148 @@
+"""``mnistlab train``: parse into a config, then call :func:`mnistlab.train.train` (or ``resume``).
+
+Like Flax's MNIST example, the entry point only parses and calls the library. Its options come
+from the config's declared fields (``_params.py``); the ones here are about the run folder and
+the output, not about training.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .._errors import ConfigError
+from ._app import DataDir, Json, app, command_line, opt, print_json, user_errors
+from ._params import ConfigCommand, given_config, with_config_options
+
+_TRAIN_HELP = """Train a model and save the run (config, metrics, checkpoints, parameters) in a folder.
+
+With no options: the default CNN on MNIST when it is cached or can be downloaded, otherwise on the
+bundled 5,000-image MNIST sample (and it says so). Every option is checked before any data is
+loaded. Exit code 0 when training finished, 1 when it diverged (the run is saved and says where),
+2 for a bad option, 130 when interrupted (resume with --resume RUN_DIR)."""
+
+_RUN = "Run folder"
+
+
+def _extra(name: str, annotation, default=None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+_EXTRA = [
+    _extra("data_dir", DataDir),
+    _extra(
+        "out",
+        Annotated[
+            Path | None,
+            opt("Run folder (default runs/<time>-<model>-<dataset>).", "--out", rich_help_panel=_RUN),
+        ],
+    ),
+    _extra(
+        "resume",
+        Annotated[Path | None, opt("Continue the run in this folder.", "--resume", rich_help_panel=_RUN)],
+    ),
+    _extra(
+        "config",
+        Annotated[
+            Path | None,
+            opt(
+                "Start from this config.toml (options given here override it).",
+                "--config",
+                rich_help_panel=_RUN,
+            ),
+        ],
+    ),
+    _extra(
+        "quiet", Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary.")], False
+    ),
+    _extra(
+        "report",
+        Annotated[
+            bool,
+            typer.Option("--report", help="Write <run>/report.html (mnistlab report) when training ends."),
+        ],
+        False,
+    ),
+    _extra("as_json", Json, False),
+]
+
+
+@app.command("train", help=_TRAIN_HELP, cls=ConfigCommand)
+@user_errors
+@with_config_options(_EXTRA)
+def train_cmd(**options):
+    from .. import train as T
+
+    data_dir, out, resume, config, quiet, report, as_json = (
+        options.pop(k) for k in ("data_dir", "out", "resume", "config", "quiet", "report", "as_json")
+    )
+    given = given_config(options)
+    if resume is not None:
+        extra = sorted(set(given) - {"epochs"}) + (["config"] if config else []) + (["out"] if out else [])
+        if extra:
+            raise ConfigError(
+                f"--resume continues a run with its own config; only --epochs may be given with it, "
+                f"got {', '.join('--' + e.replace('_', '-') for e in extra)}"
+            )
+        result = T.resume(
+            resume, epochs=given.get("epochs"), data_dir=data_dir, quiet=quiet, command=command_line()
+        )
+    else:
+        base = T.load_toml(config).as_dict() if config else {}
+        cfg = T.from_dict({**base, **given}, source=str(config) if config else "options")
+        result = T.train(cfg, data_dir=data_dir, out=out, quiet=quiet, command=command_line())
+    report_path = None
+    if report and result.status != "interrupted":
+        from ..report import write_report
+
+        report_path = write_report([result.run_dir], data_dir=data_dir)
+    if as_json:
+        print_json(
+            {
+                "run": str(result.run_dir),
+                "status": result.status,
+                "message": result.message,
+                "summary": result.summary,
+                **({"report": str(report_path)} if report_path else {}),
+            }
+        )
+    else:
+        typer.echo(summary_line(result))
+        if report_path:
+            typer.echo(f"report {report_path}")
+    if result.status == "diverged":
+        sys.stderr.write(f"error: {result.message}; the run is saved in {result.run_dir}\n")
+        raise typer.Exit(1)
+    if result.status == "interrupted":
+        sys.stderr.write(f"{result.message}\n")
+        raise typer.Exit(130)
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+def summary_line(result) -> str:
+    """``run DIR; test accuracy 97.46% after 10 epochs (best ...); 5.1 s training ...``"""
+    from ..runs import format_seeds
+
+    s = result.summary
+    parts = [f"run {result.run_dir}"]
+    if "final_test_accuracy" in s:
+        acc = format_seeds(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
+        parts.append(
+            f"test accuracy {acc} after {_epochs(s['epochs'])} "
+            f"(best {100 * s['best_test_accuracy']:.2f}% at epoch {s['best_epoch']})"
+        )
+    elif "final_test_loss" in s:
+        parts.append(f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}")
+    if "train_seconds" in s:
+        parts.append(
+            f"{s['train_seconds']:.1f} s training ({s['mean_epoch_seconds']:.2f} s/epoch) "
+            f"+ {s['compile_seconds']:.1f} s compiling"
+        )
+    return "; ".join(parts)

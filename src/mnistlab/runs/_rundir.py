@@ -1,0 +1,281 @@
+"""The run folder as one object: its layout, its readers and its writers, in one place.
+
+Layout (every file written atomically)::
+
+    config.toml     the resolved, frozen config (``mnistlab train --config`` takes it back)
+    run.json        versions, device, dataset provenance and checksums, status, summary
+    metrics.jsonl   one JSON object per epoch;  metrics.csv the same as a table
+    steps.csv       the loss of every training step
+    checkpoint.npz  parameters, optimizer state, PRNG state, epoch, history (after each epoch)
+    params.npz      the final parameters
+
+Training writes a folder through :meth:`RunDir.create`; everything that reads one (evaluate,
+report, predict, studies) opens it once with :meth:`RunDir.open`, which reads ``config.toml`` and
+``run.json`` a single time and keeps them; the metrics are read on first use and kept too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import functools
+import io
+import json
+import os
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConfigError, DataError
+from .._fs import atomic_write_bytes
+from . import _checkpoint
+from ._config import TrainConfig, load_toml, to_toml
+from ._files import csv_bytes, finite, write_json
+
+CONFIG, RUN_JSON, CHECKPOINT, PARAMS = "config.toml", "run.json", "checkpoint.npz", "params.npz"
+METRICS, METRICS_CSV, STEPS = "metrics.jsonl", "metrics.csv", "steps.csv"
+CONFIG_HEADER = "mnistlab train config"
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation of a per-seed list (a lone number: itself and 0)."""
+    values = values if isinstance(values, list) else [values]
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def format_seeds(value, *, percent: bool) -> str:
+    """A number, or a per-seed list as ``mean ± std``: ``97.46%`` or ``97.46% ± 0.12``."""
+    m, s = mean_std(value)
+    several = isinstance(value, list) and len(value) > 1
+    if percent:
+        return f"{100 * m:.2f}%" + (f" ± {100 * s:.2f}" if several else "")
+    spec = ".4f" if abs(m) < 1e4 else ".4g"
+    return f"{m:{spec}}" + (f" ± {s:{spec}}" if several else "")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
+
+
+def check_out(out) -> None:
+    """Refuse an ``--out`` that already holds a run or is a file, before any work starts."""
+    if out is None:
+        return
+    path = Path(out)
+    if (path / CONFIG).exists() or (path / RUN_JSON).exists():
+        raise ConfigError(
+            f"--out {path} already holds a run; continue it with --resume {path} or choose another --out"
+        )
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path} is a file; give a folder for the run")
+
+
+class RunDir:
+    """One run folder. Make one with :meth:`create` (a new run) or :meth:`open` (an existing one)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    # --- making and opening -------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, out: str | os.PathLike | None, config: TrainConfig) -> RunDir:
+        """A new folder for a run of ``config`` (``runs/<time>-<model>-<dataset>`` when ``out`` is
+        None), holding its ``config.toml``."""
+        if out is not None:
+            check_out(out)
+            path = Path(out)
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            base = Path("runs") / _slug(f"{stamp}-{config.model}-{config.dataset}")
+            path, i = base, 1
+            while path.exists():
+                i += 1
+                path = base.with_name(f"{base.name}-{i}")
+            path.mkdir(parents=True)
+        run = cls(path)
+        run.write_config(config)
+        return run
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> RunDir:
+        """An existing run folder, with its config and run.json read (once) and checked."""
+        run = cls(path)
+        if not run.path.is_dir():
+            raise ConfigError(
+                f"run folder {run.path} does not exist; give a folder written by mnistlab train"
+            )
+        if not (run.path / CONFIG).is_file() or not (run.path / RUN_JSON).is_file():
+            raise ConfigError(
+                f"{run.path} is not an mnistlab run: it lacks {CONFIG} or {RUN_JSON}; give a folder "
+                "written by mnistlab train"
+            )
+        run.config, run.info  # noqa: B018  (read both now, so a damaged folder fails here)
+        return run
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def config(self) -> TrainConfig:
+        return load_toml(self.path / CONFIG)
+
+    @functools.cached_property
+    def info(self) -> dict[str, Any]:
+        path = self.path / RUN_JSON
+        try:
+            info = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path} is not valid JSON ({exc})") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path} cannot be read ({exc})") from None
+        if not isinstance(info, dict):
+            raise DataError(f"{path} must hold a JSON object; got {type(info).__name__}")
+        return info
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.path / CHECKPOINT
+
+    @property
+    def params(self) -> Path:
+        return self.path / PARAMS
+
+    def has_checkpoint(self) -> bool:
+        return self.checkpoint.is_file()
+
+    def checkpoint_meta(self) -> dict[str, Any]:
+        return _checkpoint.read_meta(self.checkpoint)
+
+    def load_checkpoint(self, template) -> tuple[Any, dict[str, Any]]:
+        """The last epoch's training state, poured into ``template``'s structure (checked)."""
+        return _checkpoint.load(self.checkpoint, template)
+
+    def load_params(self, template) -> tuple[Any, dict[str, Any]]:
+        """The final parameters (params.npz), poured into ``template``'s structure (checked)."""
+        return _checkpoint.load(self.params, template)
+
+    def metrics(self) -> list[dict]:
+        """The per-epoch records, as written to metrics.jsonl (read once, then kept)."""
+        return self._read_metrics()[0]
+
+    def steps(self) -> np.ndarray | None:
+        """Every step's loss, ``(seeds, steps)`` (NaN where a step diverged); None without steps."""
+        return self._read_metrics()[1]
+
+    def _read_metrics(self) -> tuple[list[dict], np.ndarray | None]:
+        if "_metrics" not in self.__dict__:
+            self._metrics = self._load_metrics()
+        return self._metrics
+
+    def _load_metrics(self) -> tuple[list[dict], np.ndarray | None]:
+        path = self.path / METRICS
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise DataError(
+                f"{path} does not exist: {self.path} is not a run folder, or no epoch has finished yet"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path} cannot be read ({exc})") from None
+        records = []
+        for i, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}, line {i}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+            if not isinstance(record, dict):
+                raise DataError(
+                    f"{path}, line {i}: expected a JSON object (one epoch); got {type(record).__name__}"
+                )
+            records.append(record)
+        return records, self._read_steps()
+
+    def _read_steps(self) -> np.ndarray | None:
+        path = self.path / STEPS
+        if not path.is_file():
+            return None
+        try:
+            rows = list(csv.reader(io.StringIO(path.read_text())))
+            header, body = rows[0], [r for r in rows[1:] if r]
+            # Several seeds have a column each (loss_seed<s>); one seed has only the "loss" column.
+            cols = [j for j, h in enumerate(header) if h.startswith("loss_seed")] or [header.index("loss")]
+            losses = np.array([[float(r[j]) for j in cols] for r in body], dtype=np.float64)
+            losses = losses.reshape(len(body), len(cols))
+        except (OSError, UnicodeDecodeError, IndexError, ValueError) as exc:
+            raise DataError(
+                f"{path} is not a steps table (epoch,step,loss[,loss_seed<s>...]): {exc}"
+            ) from None
+        return losses.T if len(losses) else None
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def write_config(self, config: TrainConfig) -> None:
+        atomic_write_bytes(self.path / CONFIG, to_toml(config, header=CONFIG_HEADER).encode())
+        self.__dict__["config"] = config
+
+    def write_info(self, info: dict[str, Any]) -> None:
+        write_json(self.path / RUN_JSON, info)
+        self.__dict__["info"] = info
+
+    def save_checkpoint(self, state, meta: dict[str, Any]) -> None:
+        _checkpoint.save(self.checkpoint, state, meta)
+
+    def save_params(self, params, meta: dict[str, Any]) -> None:
+        _checkpoint.save(self.params, params, meta)
+
+    def write_metrics(self, history, seeds) -> None:
+        """metrics.jsonl, metrics.csv (mean and ``_std`` columns for several seeds) and steps.csv."""
+        epochs = history.epochs
+        lines = [json.dumps(finite(r), allow_nan=False) for r in epochs]
+        atomic_write_bytes(self.path / METRICS, ("\n".join(lines) + "\n" if lines else "").encode())
+        atomic_write_bytes(self.path / METRICS_CSV, csv_bytes(_metrics_table(epochs, len(seeds) > 1)))
+        several = len(seeds) > 1
+        step_rows = [["epoch", "step", "loss"] + ([f"loss_seed{s}" for s in seeds] if several else [])]
+        step = 0
+        for e, losses in enumerate(history.step_loss, start=1):
+            losses = np.asarray(losses)
+            for j in range(losses.shape[1]):
+                step += 1
+                col = losses[:, j]
+                step_rows.append([e, step, float(col.mean()), *([float(v) for v in col] if several else [])])
+        atomic_write_bytes(self.path / STEPS, csv_bytes(step_rows))
+        self.__dict__.pop("_metrics", None)
+
+
+def _metrics_table(epochs: list[dict], several: bool) -> list[list]:
+    keys: list[str] = []
+    for r in epochs:
+        keys.extend(k for k in r if k not in keys)
+    header = []
+    for k in keys:
+        header.append(k)
+        if several and any(isinstance(r.get(k), list) for r in epochs):
+            header.append(f"{k}_std")
+    rows = []
+    for r in epochs:
+        row = []
+        for k in keys:
+            v = r.get(k, "")
+            if isinstance(v, list):
+                m, s = mean_std(v)
+                row.append(m)
+                if several:
+                    row.append(s)
+            else:
+                row.append(v)
+                if several and f"{k}_std" in header:
+                    row.append("")
+        rows.append(row)
+    return [header, *rows]

@@ -1,9 +1,10 @@
 """The root ``mnistlab`` app and what every command shares: errors, exit codes, output, options.
 
 Exit codes (also in ``mnistlab --help``): 0 success; 1 a runtime failure (a dataset or file
-missing or damaged, a diverged run: :class:`~mnistlab.DataError` and the like); 2 a usage error (a
-bad option value or name: :class:`~mnistlab.ConfigError`); 130 interrupted (Ctrl-C). A :class:`~mnistlab.MnistlabError` becomes ONE line on stderr, ``error:
-...``, never a traceback; anything else is a bug and keeps its traceback.
+missing or damaged, a diverged run: :class:`~mnistlab.DataError` and the like); 2 a usage error
+(a bad option value or name: :class:`~mnistlab.ConfigError`); 130 interrupted (Ctrl-C). Every
+:class:`~mnistlab.MnistlabError` becomes ONE line on stderr, ``error: ...``, never a traceback;
+anything else is a bug and keeps its traceback.
 
 Output that a person reads in a terminal uses Rich; piped into another program it is plain rows
 that are never cut to the terminal's width (``mnistlab data list | grep fashion`` works).

@@ -12,7 +12,7 @@ import pytest
 from jax.test_util import check_grads
 
 from mnistlab import ConfigError, scratch
-from mnistlab.models._init import initializers
+from mnistlab.models import initializers
 from mnistlab.studies import load_data
 
 # Every program here is compiled once and run on a few hundred images: skip XLA's optimisations.

@@ -180,18 +180,30 @@ def test_backprop_csv_files_and_figures(backprop):
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["--dataset", "mnist-big"], ["--dataset must be one of auto, mnist,", "'mnist-big'"]),
-        (["--epochs", "0"], ["--epochs must be an integer >= 1", "got 0", "e.g. --epochs 3"]),
-        (["--batch-size", "-5"], ["--batch-size must be an integer >= 1", "got -5"]),
-        (["--lr", "0"], ["--lr must be a positive finite number", "got 0.0", "e.g. --lr 0.1"]),
-        (["--anneal", "1.5"], ["--anneal must be in (0, 1]", "got 1.5", "e.g. --anneal 0.99"]),
-        (["--anneal", "0"], ["--anneal must be in (0, 1]", "got 0.0"]),
+        (["--dataset", "mnist-big"], ["dataset (--dataset) must be one of auto, mnist,", "'mnist-big'"]),
+        (
+            ["--epochs", "0"],
+            ["epochs (--epochs) must be an integer in [1, 1000]", "got 0", "e.g. --epochs 3"],
+        ),
+        (["--batch-size", "-5"], ["batch_size (--batch-size) must be an integer in [1, 60000]", "got -5"]),
+        (["--lr", "0"], ["lr (--lr) must be a number > 0", "got 0.0", "e.g. --lr 0.1"]),
+        (
+            ["--anneal", "1.5"],
+            ["anneal (--anneal) must be a number in (0, 1]", "got 1.5", "e.g. --anneal 0.99"],
+        ),
+        (["--anneal", "0"], ["anneal (--anneal) must be a number in (0, 1]", "got 0.0"]),
         (["--skip", "sklearn,torch"], ["--skip", "numpy, einsum, jax, jax-grad, sklearn", "'torch'"]),
         (["--skip", "numpy,einsum,jax,jax-grad,sklearn"], ["leaves nothing to run"]),
-        (["--dtype", "float16"], ["--dtype must be one of float32, float64", "'float16'"]),
-        (["--einsum-steps", "0"], ["--einsum-steps must be an integer >= 1"]),
+        (["--dtype", "float16"], ["dtype (--dtype) must be one of float32, float64", "'float16'"]),
+        (["--einsum-steps", "0"], ["einsum_steps (--einsum-steps) must be an integer in [1, 1000]"]),
         (["--full", "--epochs", "3"], ["--full runs S9's own recipes", "--epochs", "drop --full"]),
-        (["--seed", "-1"], ["--seed must be an integer in [0, 2**32)"]),
+        (["--seed", "-1"], ["seed (--seed) must be an integer in [0, 4294967296)"]),
+        # Every size has an upper bound, and the one validator says so.
+        (["--epochs", "1001"], ["epochs (--epochs) must be an integer in [1, 1000]", "got 1001"]),
+        (["--einsum-steps", "1001"], ["einsum_steps (--einsum-steps) must be an integer in [1, 1000]"]),
+        (["--batch-size", "60001", "--skip", "einsum"], ["must be an integer in [1, 60000]", "got 60001"]),
+        (["--batch-size", "5000"], ["at most 1,000 with the einsum row", "got 5000", "--skip einsum"]),
+        (["--skip", "sklarn"], ["got 'sklarn'", "did you mean 'sklearn'?"]),
     ],
 )
 def test_backprop_user_errors_are_one_line_before_any_work(capsys, tmp_path, args, fragments):
@@ -297,9 +309,9 @@ def test_a_failed_save_leaves_no_partial_folder(tmp_path, monkeypatch):
     def broken(info):
         raise RuntimeError("disk full")
 
-    from mnistlab.studies import _backprop
+    from mnistlab.studies import _output
 
-    monkeypatch.setattr(_backprop, "curves_csv", broken)
+    monkeypatch.setattr(_output, "curves_csv", broken)
     out_dir = tmp_path / "partial"
     with pytest.raises(RuntimeError, match="disk full"):
         studies.save_results(result.info, out_dir, "logistic")

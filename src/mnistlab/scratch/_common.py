@@ -8,18 +8,22 @@ difference between them is a difference of implementation, never of starting poi
 from __future__ import annotations
 
 import itertools
-import math
+import operator
 from typing import NamedTuple
 
 import numpy as np
 from jaxtyping import Bool, Float, Int
 
-from .._errors import ConfigError, check_int
+from .._checks import Interval, Items, Options, check, check_params
 
 # Study S9's network: 784 pixels -> 500 -> 250 (ReLU) -> 10 logits (softmax + cross-entropy).
 HIDDEN = (500, 250)
 SIZES = (784, *HIDDEN, 10)
 DTYPES = ("float32", "float64")
+COUNT = Interval(int, 1)
+LAYER_SIZES = Items(COUNT, min_len=2, name="sequence")  # at least an input and an output
+RATE = Interval(float, 0, None, closed="neither")
+ANNEAL = Interval(float, 0, 1, closed="right")
 
 
 class Layer(NamedTuple):
@@ -57,8 +61,7 @@ class BatchPlan(NamedTuple):
 def check_dtype(dtype) -> str:
     """``dtype`` as ``"float32"`` or ``"float64"``, else a :class:`ConfigError`."""
     name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    if name not in DTYPES:
-        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}")
+    check("dtype", name, [Options(DTYPES)])
     return name
 
 
@@ -85,17 +88,16 @@ def init_params(key, sizes=SIZES, *, init_range: float = 1.0, dtype: str = "floa
     """S9's initial parameters, drawn once from ``key``, as NumPy arrays of ``dtype``.
 
     ``W = 4.9 * (U[0,1) - 0.5) * init_range / sqrt(fan_in + fan_out)``, ``b = 0``: the project's
-    ``s9`` initialiser (:mod:`mnistlab.models._init`), so a Flax model built with ``--init s9``
+    ``s9`` initialiser (:func:`mnistlab.models.initializers`), so a Flax model built with ``--init s9``
     from the same per-layer keys starts from the same weights.
     """
     import jax
 
-    from ..models._init import initializers
+    from ..models import initializers
 
     dtype = check_dtype(dtype)
-    sizes = tuple(check_int("sizes", s) for s in sizes)
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ConfigError(f"sizes must be at least two positive layer widths, e.g. (784, 10); got {sizes}")
+    check("sizes", sizes, [LAYER_SIZES], hint="; e.g. (784, 10)")
+    sizes = tuple(operator.index(s) for s in sizes)
     kernel_init, _ = initializers("s9", init_range)
     shapes = list(itertools.pairwise(sizes))
 
@@ -116,11 +118,11 @@ def batch_plan(key, n: int, batch_size: int, epochs: int) -> BatchPlan:
 
     from ..data import batch_indices
 
-    n, batch_size, epochs = (
-        check_int(p, v) for p, v in (("n", n), ("batch_size", batch_size), ("epochs", epochs))
+    check_params(
+        {"n": n, "batch_size": batch_size, "epochs": epochs},
+        {"n": [COUNT], "batch_size": [COUNT], "epochs": [COUNT]},
     )
-    if epochs < 1:
-        raise ConfigError(f"epochs must be >= 1; got {epochs}")
+    n, batch_size, epochs = operator.index(n), operator.index(batch_size), operator.index(epochs)
 
     def one(e):
         return batch_indices(jax.random.fold_in(key, e), n, batch_size)
@@ -137,17 +139,13 @@ def lr_schedule(lr: float, anneal: float, epochs: int) -> Float[np.ndarray, " ep
 
 
 def check_lr_anneal(lr, anneal, *, lr_param: str = "lr", anneal_param: str = "anneal") -> None:
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not (math.isfinite(lr) and lr > 0):
-        raise ConfigError(f"{lr_param} must be a positive finite number, e.g. 0.1; got {lr!r}")
-    if (
-        isinstance(anneal, bool)
-        or not isinstance(anneal, int | float)
-        or not (math.isfinite(anneal) and 0 < anneal <= 1)
-    ):
-        raise ConfigError(
-            f"{anneal_param} must be in (0, 1] (the factor lr is multiplied by after each epoch; "
-            f"1 keeps it constant), e.g. 0.99; got {anneal!r}"
-        )
+    check(lr_param, lr, [RATE], hint="; e.g. 0.1")
+    check(
+        anneal_param,
+        anneal,
+        [ANNEAL],
+        hint=" (the factor lr is multiplied by after each epoch; 1 keeps it constant), e.g. 0.99",
+    )
 
 
 def as_numpy(params) -> Params:

@@ -19,16 +19,14 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Bool, Float, Int
 
-from .._errors import ConfigError
+from .._checks import Options, check
 from ._common import Layer, Params
 
 METHODS = ("manual", "autograd")
 
 
 def check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ConfigError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    return method
+    return check("method", method, [Options(METHODS)])
 
 
 def _forward(params: Params, x):

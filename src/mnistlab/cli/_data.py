@@ -23,13 +23,10 @@ Name = Annotated[
 @user_errors
 def data_list(data_dir: DataDir = None, as_json: Json = False):
     """The registered datasets: classes, sizes, whether they are here, and their sources."""
-    from urllib.parse import urlsplit
-
     from .. import data
 
     rows = []
     for info in data.REGISTRY.values():
-        hosts = [urlsplit(m).netloc for m in info.mirrors]
         rows.append(
             {
                 "name": info.name,
@@ -39,7 +36,7 @@ def data_list(data_dir: DataDir = None, as_json: Json = False):
                 "test": info.split_sizes["test"],
                 "image": "x".join(map(str, info.image_shape)),
                 "available": data.status(info, data_dir),
-                "sources": hosts + list(info.system_dirs) or ["bundled with mnistlab (offline)"],
+                "sources": list(info.sources),
             }
         )
     if as_json:

@@ -34,8 +34,10 @@ def test_help_names_every_command_the_exit_codes_and_the_environment(capsys, fla
         assert f"  {command} " in out
     text = " ".join(out.split())
     assert "Exit codes: 0 success; 1 runtime failure" in text
-    assert "2 usage error" in text and "130 interrupted" in text
-    assert "MNISTLAB_OFFLINE=1" in text and "MNISTLAB_DATA_DIR" in text
+    assert "2 usage error" in text
+    assert "130 interrupted" in text
+    assert "MNISTLAB_OFFLINE=1" in text
+    assert "MNISTLAB_DATA_DIR" in text
     assert "--install-completion" in out  # shell completion is offered
 
 
@@ -55,7 +57,8 @@ def test_train_has_an_option_for_every_command_line_field_of_the_config(capsys):
     assert code == 0
     for name, p in params().items():
         if p.cli == "seeds":
-            assert "--seed " in out and "--seeds " in out
+            assert "--seed " in out
+            assert "--seeds " in out
         elif p.cli:
             flag = (p.flag or "--" + name.replace("_", "-")).split("/")[0]
             assert flag in out, f"{name}: {flag} not in train --help"
@@ -102,7 +105,8 @@ def test_every_bad_train_option_fails_before_the_data_with_one_line(
     for f in fragments:
         assert f in lines[0], f"{f!r} not in {lines[0]!r}"
     assert "MNISTLAB_OFFLINE" not in err  # the data was never asked for
-    assert out == "" and list(tmp_path.iterdir()) == []
+    assert out == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_data_list_piped_prints_whole_rows(capsys):
@@ -144,7 +148,8 @@ def test_train_and_report_json(capsys, tmp_path):
     code, out, err = run_cli(capsys, "train", *args)
     assert code == 0, err
     result = json.loads(out)
-    assert result["run"] == str(run) and result["status"] == "completed"
+    assert result["run"] == str(run)
+    assert result["status"] == "completed"
     assert 0.5 < result["summary"]["final_test_accuracy"] <= 1
     code, out, err = run_cli(capsys, "report", run, "--json", "--examples", "2")
     assert code == 0, err
@@ -160,6 +165,6 @@ def test_an_interrupt_outside_training_exits_130_with_one_line(capsys, monkeypat
         raise KeyboardInterrupt
 
     monkeypatch.setattr(data, "status", interrupted)
-    code, out, err = run_cli(capsys, "data", "list")
+    code, _out, err = run_cli(capsys, "data", "list")
     assert code == 130
     assert err == "interrupted\n"

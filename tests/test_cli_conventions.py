@@ -101,7 +101,8 @@ def test_every_bad_train_option_fails_before_the_data_with_one_line(
     code, out, err = run_cli(capsys, "train", "--dataset", "mnist", *args)
     assert code == 2, err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
     for f in fragments:
         assert f in lines[0], f"{f!r} not in {lines[0]!r}"
     assert "MNISTLAB_OFFLINE" not in err  # the data was never asked for

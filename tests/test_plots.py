@@ -36,13 +36,17 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def check_files(tmp_path: Path, save, size: tuple[int, int], *, svg: bool = True) -> None:
-    """``save(path)`` writes a non-empty PNG of ``size`` pixels at dpi=100 and an SVG that parses."""
-    png = save(tmp_path / "figure.png")
-    assert png == tmp_path / "figure.png"
+    """``save(path)`` writes a non-empty PNG of ``size`` pixels at dpi=100 and an SVG that parses,
+    and returns the Figure it drew."""
+    from matplotlib.figure import Figure
+
+    png = tmp_path / "figure.png"
+    assert isinstance(save(png), Figure)
     assert png.stat().st_size > 2_000
     assert png_size(png) == size
     if svg:
-        out = save(tmp_path / "figure.svg")
+        out = tmp_path / "figure.svg"
+        assert isinstance(save(out), Figure)
         root = ET.parse(out).getroot()
         assert root.tag.endswith("svg")
         assert float(root.get("width").removesuffix("pt")) == pytest.approx(size[0] * 0.72, abs=0.1)
@@ -468,13 +472,13 @@ def test_sample_grid_still_marks_right_and_wrong(tmp_path):
     assert titles[1].get_text() == "1 → 1 88%"
     assert titles[1].get_color() == plots.RIGHT
     check_files(tmp_path, lambda p: plots.sample_grid(images, labels, DIGITS, p, title="grid"), (1100, 570))
-    small = plots.sample_grid(images[:5], labels[:5], DIGITS, tmp_path / "s.png", title="five", dpi=50)
-    assert png_size(small) == (275, 90)  # 5.5 x 1.8 in at 50 dpi
+    plots.sample_grid(images[:5], labels[:5], DIGITS, tmp_path / "s.png", title="five", dpi=50)
+    assert png_size(tmp_path / "s.png") == (275, 90)  # 5.5 x 1.8 in at 50 dpi
 
 
 def test_dpi_scales_the_pixel_size(tmp_path):
-    path = plots.roc_plot([0, 0.5, 1], [0, 0.9, 1], tmp_path / "roc.png", title="ROC", dpi=200)
-    assert png_size(path) == (1120, 1160)
+    plots.roc_plot([0, 0.5, 1], [0, 0.9, 1], tmp_path / "roc.png", title="ROC", dpi=200)
+    assert png_size(tmp_path / "roc.png") == (1120, 1160)
 
 
 # --- errors ----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from jaxtyping import Float
@@ -16,13 +16,18 @@ from ._base import (
     PALETTE,
     WRONG,
     as_array,
-    check_figure_path,
+    check_ax,
     check_title,
+    finish,
     new_figure,
-    save_figure,
+    panel_title,
+    start,
     styled,
     suptitle,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Splits in the order a reader expects them, each with a fixed colour in every figure.
 SPLITS = ("train", "train_eval", "validation", "test")
@@ -267,13 +272,14 @@ def _draw_learning_curves(
 
 def learning_curves(
     epochs: Sequence[Mapping],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     step_loss: Float[np.ndarray, "seeds steps"] | None = None,
     dpi: int = DEFAULT_DPI,
-) -> Path:
-    """Accuracy and loss per epoch on every split present, and optionally the loss of every step.
+) -> Figure:
+    """Accuracy and loss per epoch on every split present, and optionally the loss of every step;
+    returns the Figure, saved to ``path`` (PNG, SVG or PDF by its suffix) only when one is given.
 
     ``epochs`` is the list of records of a run's metrics.jsonl (see :func:`mnistlab.train.read_metrics`):
     each has ``"epoch"`` and, per split (train, train_eval, validation, test), ``<split>_loss`` and
@@ -285,15 +291,18 @@ def learning_curves(
 
     Size: one 4.6 x 4.0 in panel per plot, side by side (accuracy, loss, steps): 1380 x 400 px at
     ``dpi=100`` with all three, 920 x 400 with two (no ``step_loss``, or no accuracy), 460 x 400
-    with one.
+    with one. Several panels: it draws a whole figure, so it takes no ``ax``.
     """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_learning_curves(epochs, title=title, step_loss=step_loss), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    return finish(_draw_learning_curves(epochs, title=title, step_loss=step_loss), path, dpi)
 
 
 @styled
-def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, title: str):
+def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, title: str, ax=None):
     check_title(title)
+    own = ax is None
+    if not own:
+        check_ax(ax)
     if not isinstance(runs, Mapping) or not runs:
         raise ConfigError(
             "runs must be a non-empty mapping of label -> per-epoch records (e.g. {'lr 0.1': records}); "
@@ -310,8 +319,11 @@ def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, 
         raise ConfigError(f"metric must be one that the runs record, one of {keys}; got {metric!r}")
     percent = metric.endswith("_accuracy")
     width, height = COMPARE_SIZE
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    if own:
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     if len(have) <= len(PALETTE):
         colors = list(PALETTE)
     else:  # more runs than distinct colours: an ordered colormap keeps neighbours apart
@@ -354,23 +366,30 @@ def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, 
     if missing:
         note = f"no {metric}: {', '.join(missing)}"
         legend_title = f"{legend_title}; {note}" if legend_title else note
-    if len(have) > 8:
+    if len(have) > 8 and own:
         fig.legend(loc="outside right upper", title=legend_title)
+    elif len(have) > 8:  # the caller's figure has its own layout: beside the axes, not over the lines
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title=legend_title)
     else:
         ax.legend(loc="best", title=legend_title)
-    suptitle(fig, title, width)
+    if own:
+        suptitle(fig, title, width)
+    else:
+        panel_title(ax, title)
     return fig
 
 
 def compare_curves(
     runs: Mapping[str, Sequence[Mapping]],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     metric: str = "test_accuracy",
     title: str,
     dpi: int = DEFAULT_DPI,
-) -> Path:
-    """Several runs' ``metric`` per epoch on one axes, one line per run (study S5: one per learning rate).
+    ax=None,
+) -> Figure:
+    """Several runs' ``metric`` per epoch on one axes, one line per run (study S5: one per learning rate);
+    returns the Figure, saved to ``path`` only when one is given.
 
     ``runs`` maps a legend label (e.g. ``"lr 0.1"``) to that run's metrics.jsonl records. Multi-seed
     runs show their mean and a mean ± std band; accuracies are in percent; a diverged run is marked
@@ -379,6 +398,9 @@ def compare_curves(
 
     Size: 7.6 x 4.8 in, 760 x 480 px at ``dpi=100``; with more than eight runs the legend moves
     outside the axes, to the right.
+
+    ``ax``: draw into this Matplotlib Axes of the caller's figure instead (``title`` then goes above
+    the axes), and return that figure (``ax.figure``).
     """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_compare_curves(runs, metric=metric, title=title), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    return finish(_draw_compare_curves(runs, metric=metric, title=title, ax=ax), path, dpi)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mnistlab import ConfigError, DataError, plots
-from mnistlab.plots import _curves, _diagnostics, _samples, _weights
+from mnistlab.plots import _calibration, _curves, _diagnostics, _gradients, _samples, _weights
 from mnistlab.train import TrainConfig, read_metrics, train
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -337,7 +337,7 @@ def test_gradient_images_one_scale_per_matrix(trees, tmp_path):
     shapes = {k: v["kernel"].shape for k, v in trees["binary-mlp"]["params"].items()}
     grads = {k: RNG.normal(size=s) * 10.0**-i for i, (k, s) in enumerate(sorted(shapes.items()))}
     grads["conv_0"] = RNG.normal(size=(3, 3, 1, 8))  # shown as (9, 8)
-    fig = _weights._draw_gradient_images(grads, title="S8 gradients")
+    fig = _gradients._draw_gradient_images(grads, title="S8 gradients")
     check_labelled(fig)
     panels = [ax for ax in data_axes(fig) if ax.images]
     assert [ax.get_title() for ax in panels] == [
@@ -387,7 +387,7 @@ def reliability_bins(n=10):
 
 def test_reliability_diagram(tmp_path):
     bins = reliability_bins()
-    fig = _diagnostics._draw_reliability_diagram(bins, title="calibration", ece=0.0321)
+    fig = _calibration._draw_reliability_diagram(bins, title="calibration", ece=0.0321)
     check_labelled(fig)
     top, bottom = data_axes(fig)
     assert "perfect calibration" in legend_texts(top)

@@ -19,10 +19,12 @@ Figures have a fixed size in inches (each docstring says which), so a PNG is exa
 """
 
 from ._base import FIGURE_SUFFIXES, RIGHT, WRONG, check_figure_path, new_figure, save, save_figure
+from ._calibration import reliability_diagram
 from ._curves import compare_curves, learning_curves
-from ._diagnostics import accuracy_histogram, confusion_heatmap, reliability_diagram, roc_plot
+from ._diagnostics import accuracy_histogram, confusion_heatmap, roc_plot
+from ._gradients import gradient_images
 from ._samples import example_rows, sample_grid
-from ._weights import class_templates, conv_filters, gradient_images, weight_figure, weight_tiles
+from ._weights import class_templates, conv_filters, weight_figure, weight_tiles
 
 __all__ = [
     "FIGURE_SUFFIXES",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import os
 import textwrap
 from collections.abc import Callable
@@ -187,6 +188,15 @@ def check_title(title) -> str:
 
 def check_dpi(dpi) -> int:
     return int(check("dpi", dpi, [Interval(int, 10, 1200)]))
+
+
+def check_fraction(param: str, value, *, optional: bool = True) -> float | None:
+    """``value`` as a float in [0, 1] (``None`` passes when ``optional``), else a ConfigError."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
+        raise ConfigError(f"{param} must be a fraction between 0 and 1; got {value!r}")
+    return float(value)
 
 
 def as_array(

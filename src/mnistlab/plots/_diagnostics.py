@@ -1,11 +1,10 @@
-"""Diagnostics of a trained classifier: confusion matrix, reliability diagram, ROC curve, and the
-accuracy of many random initialisations (study S8)."""
+"""Diagnostics of a trained classifier: confusion matrix and ROC curve, and the accuracy of many
+random initialisations (study S8). The reliability diagram is in ``_calibration``."""
 
 from __future__ import annotations
 
-import numbers
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +18,7 @@ from ._base import (
     WRONG,
     as_array,
     check_ax,
+    check_fraction,
     check_title,
     finish,
     new_figure,
@@ -32,23 +32,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 MAX_ANNOTATED_CLASSES = 20
-RELIABILITY_SIZE = (5.8, 6.6)
 HISTOGRAM_SIZE = (6.8, 4.4)
 ROC_SIZE = (5.6, 5.8)
-
-
-def _check_fraction(param: str, value, *, optional: bool = True) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
-        raise ConfigError(f"{param} must be a fraction between 0 and 1; got {value!r}")
-    return float(value)
-
-
-def _percent_axis(axis) -> None:
-    from matplotlib.ticker import PercentFormatter
-
-    axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
 
 
 # --- confusion matrix -----------------------------------------------------------------------------
@@ -148,129 +133,6 @@ def confusion_heatmap(
     return finish(fig, path, dpi)
 
 
-# --- reliability diagram --------------------------------------------------------------------------
-
-
-def _check_bins(bins) -> list[dict]:
-    if isinstance(bins, str | bytes | Mapping) or not isinstance(bins, Sequence) or not bins:
-        raise ConfigError(
-            "bins must be a non-empty list of {'lower', 'upper', 'count', 'confidence', 'accuracy'} dicts; "
-            f"got {bins!r:.80}"
-        )
-    out = []
-    for i, b in enumerate(bins):
-        missing = (
-            {"lower", "upper", "count", "confidence", "accuracy"} - set(b)
-            if isinstance(b, Mapping)
-            else {"all"}
-        )
-        if missing:
-            raise ConfigError(
-                f"bins[{i}] must be a dict with lower, upper, count, confidence and accuracy; "
-                f"got {b!r:.80} (missing {', '.join(sorted(missing))})"
-            )
-        lower, upper = float(b["lower"]), float(b["upper"])
-        if not 0 <= lower < upper <= 1:
-            raise ConfigError(
-                f"bins[{i}] must have 0 <= lower < upper <= 1; got lower {lower}, upper {upper}"
-            )
-        count = check_int(f"bins[{i}]['count']", b["count"])
-        conf, acc = b["confidence"], b["accuracy"]
-        if count > 0 and (conf is None or acc is None):
-            raise ConfigError(f"bins[{i}] holds {count} examples, so confidence and accuracy must be numbers")
-        out.append(
-            {
-                "lower": lower,
-                "upper": upper,
-                "count": count,
-                "confidence": None if conf is None else float(conf),
-                "accuracy": None if acc is None else float(acc),
-            }
-        )
-    return out
-
-
-@styled
-def _draw_reliability_diagram(bins: Sequence[Mapping], *, title: str, ece: float | None = None):
-    from matplotlib.lines import Line2D
-
-    check_title(title)
-    bins = _check_bins(bins)
-    ece = _check_fraction("ece", ece)
-    width, height = RELIABILITY_SIZE
-    fig = new_figure(width, height)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    full = [b for b in bins if b["count"] > 0]
-    lefts = np.array([b["lower"] for b in full])
-    widths = np.array([b["upper"] - b["lower"] for b in full])
-    acc = np.array([b["accuracy"] for b in full])
-    conf = np.array([b["confidence"] for b in full])
-    top.bar(lefts, acc, widths, align="edge", color=PALETTE[0], edgecolor="white", label="accuracy")
-    # The gap drawn from the bar's top to the mean confidence: above the bar when over-confident.
-    top.bar(
-        lefts,
-        conf - acc,
-        widths,
-        bottom=acc,
-        align="edge",
-        color=WRONG,
-        alpha=0.25,
-        edgecolor=WRONG,
-        linewidth=0.6,
-        hatch="//",
-        label="gap to mean confidence",
-    )
-    top.plot([0, 1], [0, 1], linestyle="--", color="#57606a", linewidth=1.2, label="perfect calibration")
-    handles, labels = top.get_legend_handles_labels()
-    if ece is not None:
-        handles.append(Line2D([], [], linestyle="none"))
-        labels.append(f"ECE {ece:.2%}")
-        top.set_title(f"expected calibration error (ECE): {ece:.2%}")
-    top.legend(handles, labels, loc="upper left")
-    top.set_ylim(0, 1)
-    top.set_ylabel("accuracy")
-    _percent_axis(top.yaxis)
-    top.set_aspect("auto")
-    top.grid(True, axis="y")
-
-    all_lefts = np.array([b["lower"] for b in bins])
-    all_widths = np.array([b["upper"] - b["lower"] for b in bins])
-    counts = np.array([b["count"] for b in bins], dtype=float)
-    bottom.bar(all_lefts, counts, all_widths, align="edge", color="#8c959f", edgecolor="white")
-    positive = counts[counts > 0]
-    # Most predictions of a good model sit in the top bin: a log scale keeps the others visible.
-    if positive.size and positive.max() / positive.min() > 50:
-        bottom.set_yscale("log")
-    bottom.set_ylabel("examples" + (" (log)" if bottom.get_yscale() == "log" else ""))
-    bottom.set_xlabel("confidence (the largest predicted probability)")
-    bottom.set_xlim(0, 1)
-    _percent_axis(bottom.xaxis)
-    suptitle(fig, title, width)
-    return fig
-
-
-def reliability_diagram(
-    bins: Sequence[Mapping],
-    path: str | os.PathLike | None = None,
-    *,
-    title: str,
-    ece: float | None = None,
-    dpi: int = DEFAULT_DPI,
-) -> Figure:
-    """Reliability diagram: accuracy per confidence bin against the diagonal of perfect calibration.
-    Returns the Figure, saved to ``path`` only when one is given.
-
-    ``bins`` is a list of ``{"lower", "upper", "count", "confidence", "accuracy"}`` (fractions;
-    confidence and accuracy are None for empty bins, which are left blank). Bars show each bin's
-    accuracy, a hatched red bar the gap to its mean confidence, and a small histogram below the
-    number of examples per bin. ``ece`` (a fraction) goes into the legend and the panel title.
-
-    Size: 5.8 x 6.6 in, 580 x 660 px at ``dpi=100``. Two stacked panels: it takes no ``ax``.
-    """
-    path, dpi = start(path, dpi)
-    return finish(_draw_reliability_diagram(bins, title=title, ece=ece), path, dpi)
-
-
 # --- accuracy over random initialisations ---------------------------------------------------------
 
 
@@ -293,7 +155,7 @@ def _draw_accuracy_histogram(
             "accuracies must be fractions in [0, 1] (not percent); "
             f"got values from {np.nanmin(acc):g} to {np.nanmax(acc):g}"
         )
-    chance = _check_fraction("chance", chance)
+    chance = check_fraction("chance", chance)
     bins = check_int("bins", bins)
     if bins < 1:
         raise ConfigError(f"bins must be at least 1; got {bins}")
@@ -377,7 +239,7 @@ def _draw_roc_plot(
     for name, a in (("fpr", fpr), ("tpr", tpr)):
         if not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
             raise ConfigError(f"{name} must be rates in [0, 1]; got values from {a.min():g} to {a.max():g}")
-    auc = _check_fraction("auc", auc)
+    auc = check_fraction("auc", auc)
     width, height = ROC_SIZE
     own = ax is None
     if own:

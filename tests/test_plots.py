@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mnistlab import ConfigError, DataError, plots
-from mnistlab.plots import _curves, _diagnostics, _samples, _weights
+from mnistlab.plots import _calibration, _curves, _diagnostics, _gradients, _samples, _weights
 from mnistlab.train import TrainConfig, read_metrics, train
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -36,13 +36,17 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def check_files(tmp_path: Path, save, size: tuple[int, int], *, svg: bool = True) -> None:
-    """``save(path)`` writes a non-empty PNG of ``size`` pixels at dpi=100 and an SVG that parses."""
-    png = save(tmp_path / "figure.png")
-    assert png == tmp_path / "figure.png"
+    """``save(path)`` writes a non-empty PNG of ``size`` pixels at dpi=100 and an SVG that parses,
+    and returns the Figure it drew."""
+    from matplotlib.figure import Figure
+
+    png = tmp_path / "figure.png"
+    assert isinstance(save(png), Figure)
     assert png.stat().st_size > 2_000
     assert png_size(png) == size
     if svg:
-        out = save(tmp_path / "figure.svg")
+        out = tmp_path / "figure.svg"
+        assert isinstance(save(out), Figure)
         root = ET.parse(out).getroot()
         assert root.tag.endswith("svg")
         assert float(root.get("width").removesuffix("pt")) == pytest.approx(size[0] * 0.72, abs=0.1)
@@ -333,7 +337,7 @@ def test_gradient_images_one_scale_per_matrix(trees, tmp_path):
     shapes = {k: v["kernel"].shape for k, v in trees["binary-mlp"]["params"].items()}
     grads = {k: RNG.normal(size=s) * 10.0**-i for i, (k, s) in enumerate(sorted(shapes.items()))}
     grads["conv_0"] = RNG.normal(size=(3, 3, 1, 8))  # shown as (9, 8)
-    fig = _weights._draw_gradient_images(grads, title="S8 gradients")
+    fig = _gradients._draw_gradient_images(grads, title="S8 gradients")
     check_labelled(fig)
     panels = [ax for ax in data_axes(fig) if ax.images]
     assert [ax.get_title() for ax in panels] == [
@@ -383,7 +387,7 @@ def reliability_bins(n=10):
 
 def test_reliability_diagram(tmp_path):
     bins = reliability_bins()
-    fig = _diagnostics._draw_reliability_diagram(bins, title="calibration", ece=0.0321)
+    fig = _calibration._draw_reliability_diagram(bins, title="calibration", ece=0.0321)
     check_labelled(fig)
     top, bottom = data_axes(fig)
     assert "perfect calibration" in legend_texts(top)
@@ -468,13 +472,13 @@ def test_sample_grid_still_marks_right_and_wrong(tmp_path):
     assert titles[1].get_text() == "1 → 1 88%"
     assert titles[1].get_color() == plots.RIGHT
     check_files(tmp_path, lambda p: plots.sample_grid(images, labels, DIGITS, p, title="grid"), (1100, 570))
-    small = plots.sample_grid(images[:5], labels[:5], DIGITS, tmp_path / "s.png", title="five", dpi=50)
-    assert png_size(small) == (275, 90)  # 5.5 x 1.8 in at 50 dpi
+    plots.sample_grid(images[:5], labels[:5], DIGITS, tmp_path / "s.png", title="five", dpi=50)
+    assert png_size(tmp_path / "s.png") == (275, 90)  # 5.5 x 1.8 in at 50 dpi
 
 
 def test_dpi_scales_the_pixel_size(tmp_path):
-    path = plots.roc_plot([0, 0.5, 1], [0, 0.9, 1], tmp_path / "roc.png", title="ROC", dpi=200)
-    assert png_size(path) == (1120, 1160)
+    plots.roc_plot([0, 0.5, 1], [0, 0.9, 1], tmp_path / "roc.png", title="ROC", dpi=200)
+    assert png_size(tmp_path / "roc.png") == (1120, 1160)
 
 
 # --- errors ----------------------------------------------------------------------------------------

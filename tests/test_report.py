@@ -155,6 +155,44 @@ def test_report_without_the_runs_data_still_reports_what_the_folder_holds(runs, 
     assert "Learning curves" in text
 
 
+def test_report_reads_each_runs_files_once(runs, tmp_path, monkeypatch):
+    """Config, run.json and the metrics are read once per run and report, however many parts of
+    the page (labels, key numbers, evaluation, config block) use them."""
+    import pathlib
+    from collections import Counter
+
+    from mnistlab.report import write_report
+
+    reads: Counter = Counter()
+    real = pathlib.Path.read_text
+
+    def counting(self, *args, **kwargs):
+        reads[pathlib.Path(self).resolve()] += 1
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "read_text", counting)
+    out = write_report([runs["a"], runs["b"]], tmp_path / "r.html", inits=0)
+    assert "Comparison" in out.read_text()
+    for run in (runs["a"], runs["b"]):
+        for name in ("config.toml", "run.json", "metrics.jsonl", "steps.csv"):
+            assert reads[(run / name).resolve()] == 1, f"{run.name}/{name}"
+
+
+def test_report_on_a_run_without_parameters_shows_what_its_files_hold(runs, tmp_path, capsys):
+    copy = tmp_path / "stopped"
+    shutil.copytree(runs["b"], copy)
+    (copy / "report.html").unlink(missing_ok=True)
+    for name in ("params.npz", "checkpoint.npz"):
+        (copy / name).unlink(missing_ok=True)
+    code, _, err = _run(["report", str(copy)], capsys)
+    assert code == 0, err
+    text = _text((copy / "report.html").read_text())
+    assert "Evaluation, examples and weights are left out" in text
+    assert "holds no parameters yet" in text
+    assert "Learning curves" in text
+    assert f"{100 * _summary(copy)['final_test_accuracy']:.2f}%" in text
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

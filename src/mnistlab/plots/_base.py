@@ -1,5 +1,11 @@
-"""Shared figure plumbing. Matplotlib is imported only when a figure is drawn, always with the Agg backend,
-so ``import mnistlab`` stays fast and works on machines without a display.
+"""Shared figure plumbing. Matplotlib is imported only when a figure is drawn, so ``import mnistlab``
+stays fast.
+
+Figures are built with Matplotlib's object-oriented API (``matplotlib.figure.Figure``), never
+through pyplot: drawing one registers nothing with pyplot and never selects or switches the
+backend, so a notebook's backend (inline, widget, qt) is exactly what its user chose, and a machine
+without a display needs no special setup. ``Figure.savefig`` picks the Agg, SVG or PDF writer by
+the file's suffix on its own.
 
 Figures are made at a fixed size with ``layout="constrained"`` and saved without ``bbox_inches="tight"``,
 so an image is exactly ``round(width_in * dpi) x round(height_in * dpi)`` pixels whatever its contents:
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import os
 import textwrap
 from collections.abc import Callable
@@ -18,6 +25,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .._checks import Interval, TypeOf, check
 from .._errors import ConfigError
 from .._fs import temp_beside
 
@@ -68,21 +76,12 @@ STYLE: dict[str, Any] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def styled(draw: F) -> F:
-    """Run a ``_draw_*`` function with the Agg backend and :data:`STYLE` in force."""
+    """Run a ``_draw_*`` function with :data:`STYLE` in force (only while it draws: the user's own
+    rcParams, the backend among them, are as they were afterwards)."""
 
     @functools.wraps(draw)
     def wrapper(*args, **kwargs):
-        _pyplot()
         import matplotlib
 
         with matplotlib.rc_context(STYLE):
@@ -92,16 +91,65 @@ def styled(draw: F) -> F:
 
 
 def new_figure(width: float, height: float, *, layout: str | None = "constrained", **kwargs):
-    """A Figure of ``width x height`` inches, by default with constrained layout, not registered with
-    pyplot (tests can draw hundreds without pyplot's open-figure warning, and nothing leaks if a
-    test never saves one). Grids of many small images pass ``layout=None`` and place their axes
-    in inches themselves: constrained layout of a hundred axes takes seconds."""
+    """A new Matplotlib ``Figure`` of ``width x height`` inches, by default with constrained layout.
+
+    Made directly, not through pyplot: it is not registered with pyplot (nothing to close, no
+    open-figure warning after hundreds, no leak if it is never saved) and the backend is left
+    alone. Saved with :func:`save` at ``dpi``, its PNG is exactly ``round(width * dpi) x
+    round(height * dpi)`` pixels. Grids of many small images pass ``layout=None`` and place their
+    axes in inches themselves: constrained layout of a hundred axes takes seconds. Other keyword
+    arguments go to ``Figure`` (e.g. ``facecolor``).
+
+    >>> fig = new_figure(6.0, 4.0)
+    >>> ax = fig.add_subplot()
+    """
     from matplotlib.figure import Figure
 
     # Sizes are rounded to 0.01 in and nudged up by far less than a pixel: Agg truncates
     # width * dpi to an integer, and 9.4 * 100 may come out as 939.9999.
     size = (round(width, 2) + 1e-6, round(height, 2) + 1e-6)
     return Figure(figsize=size, layout=layout, **kwargs)
+
+
+class _FigureMaker:
+    """Transitional stand-in for pyplot's ``subplots`` (``studies._backprop.plot_curves`` still calls
+    ``_pyplot().subplots``): the same Figure and axes, made without pyplot and without touching the
+    backend. Remove it, and :func:`_pyplot`, once that caller uses :func:`new_figure`."""
+
+    @staticmethod
+    def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, layout=None, **kwargs):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, layout=layout)
+        return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def _pyplot() -> _FigureMaker:
+    """Deprecated: use :func:`new_figure` (see :class:`_FigureMaker`)."""
+    return _FigureMaker()
+
+
+def root_figure(fig):
+    """The top-level Figure of ``fig`` (itself, or the figure holding a SubFigure): the one saved."""
+    from matplotlib.figure import Figure
+
+    while not isinstance(fig, Figure):
+        fig = fig.figure
+    return fig
+
+
+def check_ax(ax):
+    """``ax`` if it is a Matplotlib Axes the caller wants drawn into, else a ConfigError."""
+    from matplotlib.axes import Axes
+
+    return check("ax", ax, [TypeOf(Axes, "a Matplotlib Axes (e.g. from fig.add_subplot())")])
+
+
+def panel_title(ax, title: str, detail: str = "") -> None:
+    """The title of a figure drawn into a caller's axes: the figure-level title belongs to the
+    caller's figure, so ``title`` goes above the axes, with ``detail`` (the panel's own subtitle,
+    e.g. the accuracy) on a second line."""
+    ax.set_title(f"{title}\n{detail}" if detail else title)
 
 
 def add_axes_inches(fig, left: float, top: float, width: float, height: float):
@@ -139,9 +187,16 @@ def check_title(title) -> str:
 
 
 def check_dpi(dpi) -> int:
-    if isinstance(dpi, bool) or not isinstance(dpi, int | np.integer) or not 10 <= dpi <= 1200:
-        raise ConfigError(f"dpi must be an integer between 10 and 1200; got {dpi!r}")
-    return int(dpi)
+    return int(check("dpi", dpi, [Interval(int, 10, 1200)]))
+
+
+def check_fraction(param: str, value, *, optional: bool = True) -> float | None:
+    """``value`` as a float in [0, 1] (``None`` passes when ``optional``), else a ConfigError."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
+        raise ConfigError(f"{param} must be a fraction between 0 and 1; got {value!r}")
+    return float(value)
 
 
 def as_array(
@@ -186,19 +241,35 @@ def check_figure_path(path: str | os.PathLike, param: str = "--out") -> Path:
     return path
 
 
-def save_figure(fig, path: str | os.PathLike, *, dpi: int = DEFAULT_DPI) -> Path:
-    """Save atomically (temporary file, then rename): an interrupted save leaves nothing behind.
+def save(fig, path: str | os.PathLike, *, dpi: int = DEFAULT_DPI) -> Path:
+    """Save ``fig`` to ``path`` as PNG, SVG or PDF (by the suffix), atomically; returns the path.
 
-    The image has exactly the figure's size (no ``bbox_inches="tight"`` cropping): lay figures out
-    with ``layout="constrained"`` so nothing falls off the edge.
+    Atomic: written to a temporary file beside ``path`` and renamed into place, so an interrupted
+    save leaves the previous file (or none), never half of one. The image has exactly the figure's
+    size (no ``bbox_inches="tight"`` cropping): lay figures out with ``layout="constrained"`` so
+    nothing falls off the edge. ``fig`` may be any Matplotlib Figure (or SubFigure: its whole
+    figure is saved), also one made with pyplot; it stays open and can be drawn on and saved again.
     """
-    plt = _pyplot()
-    try:
-        path = check_figure_path(path, "path")
-        dpi = check_dpi(dpi)
-        with temp_beside(path, suffix=path.suffix) as tmp:  # the suffix tells savefig the format
-            fig.savefig(tmp, dpi=dpi)
-            os.replace(tmp, path)
-    finally:
-        plt.close(fig)
+    path = check_figure_path(path, "path")
+    dpi = check_dpi(dpi)
+    with temp_beside(path, suffix=path.suffix) as tmp:  # the suffix tells savefig the format
+        root_figure(fig).savefig(tmp, dpi=dpi)
+        os.replace(tmp, path)
     return path
+
+
+save_figure = (
+    save  # its earlier name, kept for callers (it used to close the figure too: nothing to close now)
+)
+
+
+def start(path, dpi) -> tuple[Path | None, int]:
+    """Check a plot function's ``path`` (None: do not save) and ``dpi`` before anything is drawn."""
+    return (None if path is None else check_figure_path(path, "path")), check_dpi(dpi)
+
+
+def finish(fig, path: Path | None, dpi: int):
+    """What every plot function returns: ``fig``, saved first when it was given a ``path``."""
+    if fig is not None and path is not None:
+        save(fig, path, dpi=dpi)
+    return fig

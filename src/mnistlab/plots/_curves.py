@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from jaxtyping import Float
@@ -16,22 +16,29 @@ from ._base import (
     PALETTE,
     WRONG,
     as_array,
-    check_figure_path,
+    check_ax,
     check_title,
+    finish,
     new_figure,
-    save_figure,
+    panel_title,
+    start,
     styled,
     suptitle,
 )
+from ._records import (
+    SPLIT_LABELS,
+    _check_records,
+    _diverged_epochs,
+    _mean_std,
+    _metric_label,
+    _series,
+    _splits,
+)
 
-# Splits in the order a reader expects them, each with a fixed colour in every figure.
-SPLITS = ("train", "train_eval", "validation", "test")
-SPLIT_LABELS = {
-    "train": "train (running, during the epoch)",
-    "train_eval": "train (after the epoch)",
-    "validation": "validation",
-    "test": "test",
-}
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# Each split with a fixed colour in every figure.
 SPLIT_STYLES = {
     "train": {"color": PALETTE[0], "linestyle": "-"},
     "train_eval": {"color": PALETTE[0], "linestyle": "--"},
@@ -40,92 +47,6 @@ SPLIT_STYLES = {
 }
 PANEL_WIDTH, PANEL_HEIGHT = 4.6, 4.0  # inches per learning-curve panel
 COMPARE_SIZE = (7.6, 4.8)
-
-
-# --- reading records ------------------------------------------------------------------------------
-
-
-def _check_records(param: str, records) -> list[dict]:
-    if isinstance(records, str | bytes) or not isinstance(records, Sequence):
-        raise ConfigError(
-            f"{param} must be a list of per-epoch records (dicts, as in metrics.jsonl); "
-            f"got {type(records).__name__}"
-        )
-    if not records:
-        raise ConfigError(f"{param} must hold at least one per-epoch record; got an empty list")
-    for i, r in enumerate(records):
-        if not isinstance(r, Mapping):
-            raise ConfigError(
-                f"{param}[{i}] must be a dict (one line of metrics.jsonl); got {type(r).__name__}"
-            )
-    return list(records)
-
-
-def _values(v) -> list[float]:
-    """One record's value as per-seed floats: a scalar (one seed), a list, or null (diverged)."""
-    if v is None:
-        return [np.nan]
-    if isinstance(v, list | tuple):
-        return [np.nan if x is None else float(x) for x in v]
-    return [float(v)]
-
-
-def _series(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(epochs, values)`` of ``key``: values are ``(epochs, seeds)``, NaN where missing or null."""
-    x = np.array([float(r.get("epoch", i + 1)) for i, r in enumerate(records)])
-    rows = []
-    for i, r in enumerate(records):
-        try:
-            rows.append(_values(r.get(key)))
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"epochs[{i}][{key!r}] must be a number or a list of numbers (one per seed); "
-                f"got {r.get(key)!r:.60}"
-            ) from None
-    seeds = max(len(row) for row in rows)
-    values = np.full((len(rows), seeds), np.nan)
-    for i, row in enumerate(rows):
-        # A missing key or a single null stands for every seed of that epoch.
-        values[i, : len(row) if len(row) > 1 else seeds] = row
-    values[~np.isfinite(values)] = np.nan
-    return x, values
-
-
-def _mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sample std over seeds (the axis 1), as the console report gives them."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN epochs stay NaN: a gap, not a warning
-        mean = np.nanmean(values, axis=1)
-        n = np.sum(np.isfinite(values), axis=1)
-        std = np.where(n > 1, np.nanstd(values, axis=1, ddof=1), 0.0) if values.shape[1] > 1 else 0 * mean
-    return mean, std
-
-
-def _splits(records: list[dict], suffix: str) -> list[str]:
-    found: list[str] = []
-    for r in records:
-        for k in r:
-            if k.endswith(suffix) and k != suffix.lstrip("_"):
-                split = k[: -len(suffix)]
-                if split not in found and split != "epoch":
-                    found.append(split)
-    order = {s: i for i, s in enumerate(SPLITS)}
-    return sorted(found, key=lambda s: (order.get(s, len(SPLITS)), s))
-
-
-def _diverged_epochs(records: list[dict]) -> list[float]:
-    return [float(r.get("epoch", i + 1)) for i, r in enumerate(records) if r.get("diverged")]
-
-
-def _metric_label(metric: str, *, units: bool = True) -> str:
-    for suffix, what in (("_accuracy", "accuracy (%)" if units else "accuracy"), ("_loss", "loss")):
-        if metric.endswith(suffix):
-            split = metric[: -len(suffix)]
-            return f"{SPLIT_LABELS.get(split, split.replace('_', ' '))} {what}"
-    return metric.replace("_", " ")
-
-
-# --- drawing --------------------------------------------------------------------------------------
 
 
 def _line_with_band(ax, x, values, *, label, percent, style, marker):
@@ -267,13 +188,14 @@ def _draw_learning_curves(
 
 def learning_curves(
     epochs: Sequence[Mapping],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     step_loss: Float[np.ndarray, "seeds steps"] | None = None,
     dpi: int = DEFAULT_DPI,
-) -> Path:
-    """Accuracy and loss per epoch on every split present, and optionally the loss of every step.
+) -> Figure:
+    """Accuracy and loss per epoch on every split present, and optionally the loss of every step;
+    returns the Figure, saved to ``path`` (PNG, SVG or PDF by its suffix) only when one is given.
 
     ``epochs`` is the list of records of a run's metrics.jsonl (see :func:`mnistlab.train.read_metrics`):
     each has ``"epoch"`` and, per split (train, train_eval, validation, test), ``<split>_loss`` and
@@ -285,15 +207,18 @@ def learning_curves(
 
     Size: one 4.6 x 4.0 in panel per plot, side by side (accuracy, loss, steps): 1380 x 400 px at
     ``dpi=100`` with all three, 920 x 400 with two (no ``step_loss``, or no accuracy), 460 x 400
-    with one.
+    with one. Several panels: it draws a whole figure, so it takes no ``ax``.
     """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_learning_curves(epochs, title=title, step_loss=step_loss), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    return finish(_draw_learning_curves(epochs, title=title, step_loss=step_loss), path, dpi)
 
 
 @styled
-def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, title: str):
+def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, title: str, ax=None):
     check_title(title)
+    own = ax is None
+    if not own:
+        check_ax(ax)
     if not isinstance(runs, Mapping) or not runs:
         raise ConfigError(
             "runs must be a non-empty mapping of label -> per-epoch records (e.g. {'lr 0.1': records}); "
@@ -310,8 +235,11 @@ def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, 
         raise ConfigError(f"metric must be one that the runs record, one of {keys}; got {metric!r}")
     percent = metric.endswith("_accuracy")
     width, height = COMPARE_SIZE
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    if own:
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     if len(have) <= len(PALETTE):
         colors = list(PALETTE)
     else:  # more runs than distinct colours: an ordered colormap keeps neighbours apart
@@ -354,23 +282,30 @@ def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, 
     if missing:
         note = f"no {metric}: {', '.join(missing)}"
         legend_title = f"{legend_title}; {note}" if legend_title else note
-    if len(have) > 8:
+    if len(have) > 8 and own:
         fig.legend(loc="outside right upper", title=legend_title)
+    elif len(have) > 8:  # the caller's figure has its own layout: beside the axes, not over the lines
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title=legend_title)
     else:
         ax.legend(loc="best", title=legend_title)
-    suptitle(fig, title, width)
+    if own:
+        suptitle(fig, title, width)
+    else:
+        panel_title(ax, title)
     return fig
 
 
 def compare_curves(
     runs: Mapping[str, Sequence[Mapping]],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     metric: str = "test_accuracy",
     title: str,
     dpi: int = DEFAULT_DPI,
-) -> Path:
-    """Several runs' ``metric`` per epoch on one axes, one line per run (study S5: one per learning rate).
+    ax=None,
+) -> Figure:
+    """Several runs' ``metric`` per epoch on one axes, one line per run (study S5: one per learning rate);
+    returns the Figure, saved to ``path`` only when one is given.
 
     ``runs`` maps a legend label (e.g. ``"lr 0.1"``) to that run's metrics.jsonl records. Multi-seed
     runs show their mean and a mean ± std band; accuracies are in percent; a diverged run is marked
@@ -379,6 +314,9 @@ def compare_curves(
 
     Size: 7.6 x 4.8 in, 760 x 480 px at ``dpi=100``; with more than eight runs the legend moves
     outside the axes, to the right.
+
+    ``ax``: draw into this Matplotlib Axes of the caller's figure instead (``title`` then goes above
+    the axes), and return that figure (``ax.figure``).
     """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_compare_curves(runs, metric=metric, title=title), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    return finish(_draw_compare_curves(runs, metric=metric, title=title, ax=ax), path, dpi)

@@ -1,12 +1,11 @@
-"""Diagnostics of a trained classifier: confusion matrix, reliability diagram, ROC curve, and the
-accuracy of many random initialisations (study S8)."""
+"""Diagnostics of a trained classifier: confusion matrix and ROC curve, and the accuracy of many
+random initialisations (study S8). The reliability diagram is in ``_calibration``."""
 
 from __future__ import annotations
 
-import numbers
 import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from jaxtyping import Float, Int
@@ -18,32 +17,23 @@ from ._base import (
     SEQUENTIAL,
     WRONG,
     as_array,
-    check_figure_path,
+    check_ax,
+    check_fraction,
     check_title,
+    finish,
     new_figure,
-    save_figure,
+    panel_title,
+    start,
     styled,
     suptitle,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 MAX_ANNOTATED_CLASSES = 20
-RELIABILITY_SIZE = (5.8, 6.6)
 HISTOGRAM_SIZE = (6.8, 4.4)
 ROC_SIZE = (5.6, 5.8)
-
-
-def _check_fraction(param: str, value, *, optional: bool = True) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
-        raise ConfigError(f"{param} must be a fraction between 0 and 1; got {value!r}")
-    return float(value)
-
-
-def _percent_axis(axis) -> None:
-    from matplotlib.ticker import PercentFormatter
-
-    axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
 
 
 # --- confusion matrix -----------------------------------------------------------------------------
@@ -56,9 +46,11 @@ def confusion_size(k: int) -> tuple[float, float]:
 
 @styled
 def _draw_confusion_heatmap(
-    cm: Int[np.ndarray, "k k"], class_names: Sequence[str], *, title: str, normalize: bool = True
+    cm: Int[np.ndarray, "k k"], class_names: Sequence[str], *, title: str, normalize: bool = True, ax=None
 ):
     check_title(title)
+    if ax is not None:
+        check_ax(ax)
     cm = as_array("cm", cm, 2, "(K, K) counts, rows true and columns predicted")
     k = cm.shape[0]
     if cm.shape != (k, k):
@@ -74,8 +66,12 @@ def _draw_confusion_heatmap(
     fractions = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
     shown = fractions if normalize else cm
     width, height = confusion_size(k)
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    own = ax is None
+    if own:
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     vmax = 1.0 if normalize else max(float(cm.max()), 1.0)
     image = ax.imshow(shown, cmap=SEQUENTIAL, vmin=0, vmax=vmax, interpolation="nearest")
     if k <= MAX_ANNOTATED_CLASSES:
@@ -99,23 +95,28 @@ def _draw_confusion_heatmap(
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     total = int(cm.sum())
-    if total:
-        ax.set_title(f"{total:,} examples, accuracy {np.trace(cm) / total:.2%}")
+    detail = f"{total:,} examples, accuracy {np.trace(cm) / total:.2%}" if total else ""
     fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of the true class" if normalize else "count")
-    suptitle(fig, title, width)
+    if own:
+        ax.set_title(detail)
+        suptitle(fig, title, width)
+    else:
+        panel_title(ax, title, detail)
     return fig
 
 
 def confusion_heatmap(
     cm: Int[np.ndarray, "k k"],
     class_names: Sequence[str],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     normalize: bool = True,
     dpi: int = DEFAULT_DPI,
-) -> Path:
-    """The confusion matrix as a heatmap: rows are true classes, columns predicted ones.
+    ax=None,
+) -> Figure:
+    """The confusion matrix as a heatmap: rows are true classes, columns predicted ones. Returns the
+    Figure, saved to ``path`` (PNG, SVG or PDF by its suffix) only when one is given.
 
     Colours are row fractions (``normalize=True``: each true class's share going to each prediction,
     so rare classes are as visible as common ones) or raw counts; the counts are written in the cells
@@ -123,132 +124,13 @@ def confusion_heatmap(
 
     Size: (2.9 + 0.42 s) x (2.4 + 0.42 s) in with s = K clipped to [6, 20]: 710 x 660 px at
     ``dpi=100`` for 10 classes, 542 x 492 for 2.
+
+    ``ax``: draw into this Matplotlib Axes of the caller's figure instead (the colour bar takes
+    room beside it; ``title`` goes above it), and return that figure (``ax.figure``).
     """
-    path = check_figure_path(path, "path")
-    fig = _draw_confusion_heatmap(cm, class_names, title=title, normalize=normalize)
-    return save_figure(fig, path, dpi=dpi)
-
-
-# --- reliability diagram --------------------------------------------------------------------------
-
-
-def _check_bins(bins) -> list[dict]:
-    if isinstance(bins, str | bytes | Mapping) or not isinstance(bins, Sequence) or not bins:
-        raise ConfigError(
-            "bins must be a non-empty list of {'lower', 'upper', 'count', 'confidence', 'accuracy'} dicts; "
-            f"got {bins!r:.80}"
-        )
-    out = []
-    for i, b in enumerate(bins):
-        missing = (
-            {"lower", "upper", "count", "confidence", "accuracy"} - set(b)
-            if isinstance(b, Mapping)
-            else {"all"}
-        )
-        if missing:
-            raise ConfigError(
-                f"bins[{i}] must be a dict with lower, upper, count, confidence and accuracy; "
-                f"got {b!r:.80} (missing {', '.join(sorted(missing))})"
-            )
-        lower, upper = float(b["lower"]), float(b["upper"])
-        if not 0 <= lower < upper <= 1:
-            raise ConfigError(
-                f"bins[{i}] must have 0 <= lower < upper <= 1; got lower {lower}, upper {upper}"
-            )
-        count = check_int(f"bins[{i}]['count']", b["count"])
-        conf, acc = b["confidence"], b["accuracy"]
-        if count > 0 and (conf is None or acc is None):
-            raise ConfigError(f"bins[{i}] holds {count} examples, so confidence and accuracy must be numbers")
-        out.append(
-            {
-                "lower": lower,
-                "upper": upper,
-                "count": count,
-                "confidence": None if conf is None else float(conf),
-                "accuracy": None if acc is None else float(acc),
-            }
-        )
-    return out
-
-
-@styled
-def _draw_reliability_diagram(bins: Sequence[Mapping], *, title: str, ece: float | None = None):
-    from matplotlib.lines import Line2D
-
-    check_title(title)
-    bins = _check_bins(bins)
-    ece = _check_fraction("ece", ece)
-    width, height = RELIABILITY_SIZE
-    fig = new_figure(width, height)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    full = [b for b in bins if b["count"] > 0]
-    lefts = np.array([b["lower"] for b in full])
-    widths = np.array([b["upper"] - b["lower"] for b in full])
-    acc = np.array([b["accuracy"] for b in full])
-    conf = np.array([b["confidence"] for b in full])
-    top.bar(lefts, acc, widths, align="edge", color=PALETTE[0], edgecolor="white", label="accuracy")
-    # The gap drawn from the bar's top to the mean confidence: above the bar when over-confident.
-    top.bar(
-        lefts,
-        conf - acc,
-        widths,
-        bottom=acc,
-        align="edge",
-        color=WRONG,
-        alpha=0.25,
-        edgecolor=WRONG,
-        linewidth=0.6,
-        hatch="//",
-        label="gap to mean confidence",
-    )
-    top.plot([0, 1], [0, 1], linestyle="--", color="#57606a", linewidth=1.2, label="perfect calibration")
-    handles, labels = top.get_legend_handles_labels()
-    if ece is not None:
-        handles.append(Line2D([], [], linestyle="none"))
-        labels.append(f"ECE {ece:.2%}")
-        top.set_title(f"expected calibration error (ECE): {ece:.2%}")
-    top.legend(handles, labels, loc="upper left")
-    top.set_ylim(0, 1)
-    top.set_ylabel("accuracy")
-    _percent_axis(top.yaxis)
-    top.set_aspect("auto")
-    top.grid(True, axis="y")
-
-    all_lefts = np.array([b["lower"] for b in bins])
-    all_widths = np.array([b["upper"] - b["lower"] for b in bins])
-    counts = np.array([b["count"] for b in bins], dtype=float)
-    bottom.bar(all_lefts, counts, all_widths, align="edge", color="#8c959f", edgecolor="white")
-    positive = counts[counts > 0]
-    # Most predictions of a good model sit in the top bin: a log scale keeps the others visible.
-    if positive.size and positive.max() / positive.min() > 50:
-        bottom.set_yscale("log")
-    bottom.set_ylabel("examples" + (" (log)" if bottom.get_yscale() == "log" else ""))
-    bottom.set_xlabel("confidence (the largest predicted probability)")
-    bottom.set_xlim(0, 1)
-    _percent_axis(bottom.xaxis)
-    suptitle(fig, title, width)
-    return fig
-
-
-def reliability_diagram(
-    bins: Sequence[Mapping],
-    path: str | os.PathLike,
-    *,
-    title: str,
-    ece: float | None = None,
-    dpi: int = DEFAULT_DPI,
-) -> Path:
-    """Reliability diagram: accuracy per confidence bin against the diagonal of perfect calibration.
-
-    ``bins`` is a list of ``{"lower", "upper", "count", "confidence", "accuracy"}`` (fractions;
-    confidence and accuracy are None for empty bins, which are left blank). Bars show each bin's
-    accuracy, a hatched red bar the gap to its mean confidence, and a small histogram below the
-    number of examples per bin. ``ece`` (a fraction) goes into the legend and the panel title.
-
-    Size: 5.8 x 6.6 in, 580 x 660 px at ``dpi=100``.
-    """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_reliability_diagram(bins, title=title, ece=ece), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    fig = _draw_confusion_heatmap(cm, class_names, title=title, normalize=normalize, ax=ax)
+    return finish(fig, path, dpi)
 
 
 # --- accuracy over random initialisations ---------------------------------------------------------
@@ -262,22 +144,29 @@ def _draw_accuracy_histogram(
     chance: float | None = None,
     bins: int = 20,
     xlabel: str = "test accuracy (%)",
+    ax=None,
 ):
     check_title(title)
+    if ax is not None:
+        check_ax(ax)
     acc = as_array("accuracies", accuracies, 1, "(n,) fractions in [0, 1]")
     if not np.all(np.isfinite(acc)) or acc.min() < 0 or acc.max() > 1:
         raise ConfigError(
             "accuracies must be fractions in [0, 1] (not percent); "
             f"got values from {np.nanmin(acc):g} to {np.nanmax(acc):g}"
         )
-    chance = _check_fraction("chance", chance)
+    chance = check_fraction("chance", chance)
     bins = check_int("bins", bins)
     if bins < 1:
         raise ConfigError(f"bins must be at least 1; got {bins}")
     pct = 100 * acc
     width, height = HISTOGRAM_SIZE
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    own = ax is None
+    if own:
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     ax.hist(pct, bins=bins, color=PALETTE[0], edgecolor="white", label=f"{len(acc)} initialisations")
     mean = float(pct.mean())
     std = float(pct.std(ddof=1)) if len(pct) > 1 else 0.0
@@ -288,33 +177,42 @@ def _draw_accuracy_histogram(
         )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("number of initialisations")
-    ax.set_title(f"range {pct.min():.1f}% to {pct.max():.1f}%")
+    detail = f"range {pct.min():.1f}% to {pct.max():.1f}%"
     ax.grid(True, axis="y")
     ax.legend(loc="upper right")
-    suptitle(fig, title, width)
+    if own:
+        ax.set_title(detail)
+        suptitle(fig, title, width)
+    else:
+        panel_title(ax, title, detail)
     return fig
 
 
 def accuracy_histogram(
     accuracies: Float[np.ndarray, " n"],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     chance: float | None = None,
     bins: int = 20,
     xlabel: str = "test accuracy (%)",
     dpi: int = DEFAULT_DPI,
-) -> Path:
+    ax=None,
+) -> Figure:
     """Histogram of the accuracy of many untrained, randomly initialised networks (study S8).
+    Returns the Figure, saved to ``path`` only when one is given.
 
     ``accuracies`` are fractions in [0, 1] (shown in percent); the mean is marked with a solid line and
     ``chance`` (a fraction, e.g. 0.5 for two classes) with a dashed red one.
 
     Size: 6.8 x 4.4 in, 680 x 440 px at ``dpi=100``.
+
+    ``ax``: draw into this Matplotlib Axes of the caller's figure instead (``title`` goes above
+    it), and return that figure (``ax.figure``).
     """
-    path = check_figure_path(path, "path")
-    fig = _draw_accuracy_histogram(accuracies, title=title, chance=chance, bins=bins, xlabel=xlabel)
-    return save_figure(fig, path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    fig = _draw_accuracy_histogram(accuracies, title=title, chance=chance, bins=bins, xlabel=xlabel, ax=ax)
+    return finish(fig, path, dpi)
 
 
 # --- ROC ------------------------------------------------------------------------------------------
@@ -322,9 +220,16 @@ def accuracy_histogram(
 
 @styled
 def _draw_roc_plot(
-    fpr: Float[np.ndarray, " n"], tpr: Float[np.ndarray, " n"], *, title: str, auc: float | None = None
+    fpr: Float[np.ndarray, " n"],
+    tpr: Float[np.ndarray, " n"],
+    *,
+    title: str,
+    auc: float | None = None,
+    ax=None,
 ):
     check_title(title)
+    if ax is not None:
+        check_ax(ax)
     fpr = as_array("fpr", fpr, 1, "(n,) false positive rates")
     tpr = as_array("tpr", tpr, 1, "(n,) true positive rates")
     if fpr.shape != tpr.shape or len(fpr) < 2:
@@ -334,10 +239,14 @@ def _draw_roc_plot(
     for name, a in (("fpr", fpr), ("tpr", tpr)):
         if not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
             raise ConfigError(f"{name} must be rates in [0, 1]; got values from {a.min():g} to {a.max():g}")
-    auc = _check_fraction("auc", auc)
+    auc = check_fraction("auc", auc)
     width, height = ROC_SIZE
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    own = ax is None
+    if own:
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
     label = "ROC curve" + ("" if auc is None else f" (AUC {auc:.4f})")
     ax.plot(fpr, tpr, color=PALETTE[0], linewidth=2, label=label)
     ax.fill_between(fpr, tpr, color=PALETTE[0], alpha=0.08, linewidth=0)
@@ -349,22 +258,30 @@ def _draw_roc_plot(
     ax.set_ylabel("true positive rate")
     ax.grid(True)
     ax.legend(loc="lower right")
-    suptitle(fig, title, width)
+    if own:
+        suptitle(fig, title, width)
+    else:
+        panel_title(ax, title)
     return fig
 
 
 def roc_plot(
     fpr: Float[np.ndarray, " n"],
     tpr: Float[np.ndarray, " n"],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     auc: float | None = None,
     dpi: int = DEFAULT_DPI,
-) -> Path:
+    ax=None,
+) -> Figure:
     """ROC curve of a binary classifier, with the diagonal of a random guess; ``auc`` in the legend.
+    Returns the Figure, saved to ``path`` only when one is given.
 
     Size: 5.6 x 5.8 in, 560 x 580 px at ``dpi=100``.
+
+    ``ax``: draw into this Matplotlib Axes of the caller's figure instead (``title`` goes above
+    it), and return that figure (``ax.figure``).
     """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_roc_plot(fpr, tpr, title=title, auc=auc), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    return finish(_draw_roc_plot(fpr, tpr, title=title, auc=auc, ax=ax), path, dpi)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from jaxtyping import Int, Shaped
@@ -15,14 +15,17 @@ from ._base import (
     DEFAULT_DPI,
     RIGHT,
     WRONG,
-    check_figure_path,
     check_title,
+    finish,
     new_figure,
-    save_figure,
+    start,
     styled,
     title_inches,
     wrap_title,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 GRID_CELL = (1.1, 1.3)  # inches per image in sample_grid, its title included
 GRID_IMAGE = 0.95
@@ -127,21 +130,23 @@ def sample_grid(
     images: Shaped[np.ndarray, "n h w"],
     labels: Int[np.ndarray, " n"],
     class_names: Sequence[str],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     predictions: Int[np.ndarray, " n"] | None = None,
     confidences: Shaped[np.ndarray, " n"] | None = None,
     ncols: int = 10,
     dpi: int = DEFAULT_DPI,
-) -> Path:
+) -> Figure:
     """A grid of images, each titled with its label; with ``predictions``, also the prediction
-    and its confidence, right in green and wrong in red.
+    and its confidence, right in green and wrong in red. Returns the Figure, saved to ``path``
+    (PNG, SVG or PDF by its suffix) only when one is given.
 
     Size: 1.1 in per column (``min(ncols, n)`` columns) by 1.3 in per row plus 0.5 in:
-    1100 x 570 px at ``dpi=100`` for 40 images in 10 columns.
+    1100 x 570 px at ``dpi=100`` for 40 images in 10 columns. The images and their captions are
+    placed in inches on the whole figure (captions keep their point size), so it takes no ``ax``.
     """
-    path = check_figure_path(path, "path")
+    path, dpi = start(path, dpi)
     fig = _draw_sample_grid(
         images,
         labels,
@@ -151,7 +156,7 @@ def sample_grid(
         confidences=confidences,
         ncols=ncols,
     )
-    return save_figure(fig, path, dpi=dpi)
+    return finish(fig, path, dpi)
 
 
 def _check_rows(rows, colors) -> dict[str, tuple[np.ndarray, list[str]]]:
@@ -247,14 +252,15 @@ def _draw_example_rows(
 
 def example_rows(
     rows: Mapping[str, tuple[Shaped[np.ndarray, "n h w"], Sequence[str]]],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     colors: Mapping[str, str] | None = None,
     max_cols: int = EXAMPLE_COLS,
     dpi: int = DEFAULT_DPI,
-) -> Path:
+) -> Figure:
     """A gallery: one labelled row of images per entry of ``rows``, a caption under each image.
+    Returns the Figure, saved to ``path`` only when one is given.
 
     ``rows`` maps a row label (e.g. "clear positives") to ``(images (n, h, w), captions)`` with one
     caption per image; rows may differ in length, and an empty row shows "none". A row longer than
@@ -263,7 +269,8 @@ def example_rows(
 
     Size: columns = the longest row, at most ``max_cols``; width max(1.25 x columns + 0.3, 4.0) in,
     height 0.5 in plus, per row, 0.32 in and 1.4 in per line of images (0.4 in for an empty row):
-    655 x 738 px at ``dpi=100`` for S8's four rows of 5 images.
+    655 x 738 px at ``dpi=100`` for S8's four rows of 5 images. Laid out in inches on the whole
+    figure, like :func:`sample_grid`: no ``ax``.
     """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_example_rows(rows, title=title, colors=colors, max_cols=max_cols), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    return finish(_draw_example_rows(rows, title=title, colors=colors, max_cols=max_cols), path, dpi)

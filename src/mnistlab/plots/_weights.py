@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from jaxtyping import Float
@@ -16,18 +15,23 @@ from ._base import (
     DEFAULT_DPI,
     DIVERGING,
     as_array,
-    check_figure_path,
+    check_ax,
     check_title,
+    finish,
     grid_shape,
     new_figure,
-    save_figure,
+    panel_title,
+    start,
     styled,
     suptitle,
     symmetric_limit,
     wrap_title,
 )
 
-TEMPLATE_COLS, TILE_COLS, FILTER_COLS, GRADIENT_COLS = 5, 8, 8, 3
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+TEMPLATE_COLS, TILE_COLS, FILTER_COLS = 5, 8, 8
 
 
 def _check_image_shape(image_shape) -> tuple[int, int]:
@@ -56,6 +60,27 @@ def _plain_image_axes(ax) -> None:
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
+
+
+def _mosaic_axes(ax, width: float, height: float):
+    """``(figure, axes, own)``: a new ``width x height`` in figure with one axes, or the caller's."""
+    if ax is None:
+        fig = new_figure(width, height)
+        return fig, fig.add_subplot(), True
+    check_ax(ax)
+    return ax.figure, ax, False
+
+
+def _mosaic_labels(fig, ax, own: bool, title: str, caption: str, width: float) -> None:
+    """Title and caption: the figure's own when it is ours; in a caller's axes, the title above the
+    axes and the caption in small print below it (the axes is switched off, so an x label would
+    not show)."""
+    if own:
+        fig.supxlabel(caption, fontsize=9)
+        suptitle(fig, title, width)
+    else:
+        ax.text(0.5, -0.01, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8, wrap=True)
+        panel_title(ax, title)
 
 
 @styled
@@ -100,24 +125,25 @@ def _draw_class_templates(
 def class_templates(
     kernel: Float[np.ndarray, "pixels classes"],
     class_names: Sequence[str],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     image_shape: tuple[int, int] = (28, 28),
     dpi: int = DEFAULT_DPI,
-) -> Path:
-    """Softmax regression's weight vectors as images, one panel per class (study S1).
+) -> Figure:
+    """Softmax regression's weight vectors as images, one panel per class (study S1). Returns the
+    Figure, saved to ``path`` (PNG, SVG or PDF by its suffix) only when one is given.
 
     ``kernel`` is ``(H*W, K)``: column k holds class k's weight per pixel. Every panel uses the same
     symmetric scale (``vmin=-m, vmax=m`` with ``m = max |w|``, a diverging colormap: white is zero),
     with one shared colour bar, so templates compare with each other.
 
     Size: up to 5 panels a row; (1.7 x columns + 0.9) x (1.85 x rows + 0.95) in: 940 x 465 px at
-    ``dpi=100`` for 10 classes.
+    ``dpi=100`` for 10 classes. One panel per class: it takes no ``ax``.
     """
-    path = check_figure_path(path, "path")
+    path, dpi = start(path, dpi)
     fig = _draw_class_templates(kernel, class_names, title=title, image_shape=image_shape)
-    return save_figure(fig, path, dpi=dpi)
+    return finish(fig, path, dpi)
 
 
 def _tile_mosaic(ax, tiles: np.ndarray, ncols: int, limits: np.ndarray, labels: Sequence[str]):
@@ -156,6 +182,7 @@ def _draw_weight_tiles(
     title: str,
     n: int = 64,
     image_shape: tuple[int, int] = (28, 28),
+    ax=None,
 ):
     check_title(title)
     kernel = as_array("kernel", kernel, 2, "(H*W, units)")
@@ -168,83 +195,84 @@ def _draw_weight_tiles(
     shown = min(n, units)
     nrows, ncols = grid_shape(shown, TILE_COLS)
     width, height = 1.05 * ncols + 0.6, 1.25 * nrows + 1.1
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    fig, ax, own = _mosaic_axes(ax, width, height)
     tiles = kernel[:, :shown].T.reshape(shown, *image_shape)
     # Each unit on its own scale: units differ in norm, and one scale would blank out most of them.
     limits = np.array([symmetric_limit(t) for t in tiles])
     _tile_mosaic(ax, tiles, ncols, limits, [f"unit {i}" for i in range(shown)])
     which = f"all {units} units" if shown == units else f"the first {shown} of {units} units"
-    fig.supxlabel(
-        wrap_title(
-            f"{which}: each one's incoming weights as an image, on its own symmetric scale (red +, blue −)",
-            width,
-            9,
-        ),
-        fontsize=9,
-    )
-    suptitle(fig, title, width)
+    caption = f"{which}: each one's incoming weights as an image, on its own symmetric scale (red +, blue −)"
+    _mosaic_labels(fig, ax, own, title, wrap_title(caption, width, 9) if own else caption, width)
     return fig
 
 
 def weight_tiles(
     kernel: Float[np.ndarray, "pixels units"],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     n: int = 64,
     image_shape: tuple[int, int] = (28, 28),
     dpi: int = DEFAULT_DPI,
-) -> Path:
+    ax=None,
+) -> Figure:
     """The first layer of an MLP as image tiles: each hidden unit's incoming weights as an image.
+    Returns the Figure, saved to ``path`` only when one is given.
 
     ``kernel`` is ``(H*W, units)`` (Flax's Dense layout); the first ``n`` units are shown, each on its
     own symmetric diverging scale (units differ in norm; one scale would blank out the small ones).
 
     Size: up to 8 tiles a row; (1.05 x columns + 0.6) x (1.25 x rows + 1.1) in: 900 x 1110 px at
     ``dpi=100`` for 64 tiles.
+
+    ``ax``: draw the tiles into this Matplotlib Axes of the caller's figure instead (they form one
+    mosaic in one axes), and return that figure (``ax.figure``).
     """
-    path = check_figure_path(path, "path")
-    fig = _draw_weight_tiles(kernel, title=title, n=n, image_shape=image_shape)
-    return save_figure(fig, path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    fig = _draw_weight_tiles(kernel, title=title, n=n, image_shape=image_shape, ax=ax)
+    return finish(fig, path, dpi)
 
 
 @styled
-def _draw_conv_filters(kernel: Float[np.ndarray, "kh kw cin cout"], *, title: str):
+def _draw_conv_filters(kernel: Float[np.ndarray, "kh kw cin cout"], *, title: str, ax=None):
     check_title(title)
     kernel = as_array("kernel", kernel, 4, "(kh, kw, in_channels, out_channels) (Flax's HWIO)")
     kh, kw, cin, cout = kernel.shape
     filters = np.moveaxis(kernel[:, :, 0, :], -1, 0)
     nrows, ncols = grid_shape(cout, FILTER_COLS)
     width, height = 1.0 * ncols + 1.6, 1.2 * nrows + 1.1
-    fig = new_figure(width, height)
-    ax = fig.add_subplot()
+    fig, ax, own = _mosaic_axes(ax, width, height)
     m = symmetric_limit(filters)  # one scale: filters of one layer are compared with each other
     image = _tile_mosaic(ax, filters, ncols, np.full(cout, m), [f"filter {i}" for i in range(cout)])
     fig.colorbar(image, ax=ax, shrink=0.9, label="weight")
     channel = "" if cin == 1 else f" (input channel 0 of {cin})"
-    fig.supxlabel(f"{cout} filters of {kh}×{kw}{channel}, one colour scale (red +, blue −)", fontsize=9)
-    suptitle(fig, title, width)
+    caption = f"{cout} filters of {kh}×{kw}{channel}, one colour scale (red +, blue −)"
+    _mosaic_labels(fig, ax, own, title, caption, width)
     return fig
 
 
 def conv_filters(
     kernel: Float[np.ndarray, "kh kw cin cout"],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     dpi: int = DEFAULT_DPI,
-) -> Path:
-    """A CNN's first-layer filters, one tile per output channel, on one symmetric scale.
+    ax=None,
+) -> Figure:
+    """A CNN's first-layer filters, one tile per output channel, on one symmetric scale. Returns
+    the Figure, saved to ``path`` only when one is given.
 
     ``kernel`` is ``(kh, kw, in_channels, out_channels)``, Flax's HWIO layout; only the first input
     channel is drawn (MNIST images have one).
 
     Size: up to 8 tiles a row; (1.0 x columns + 1.6) x (1.2 x rows + 1.1) in: 960 x 590 px at
     ``dpi=100`` for 32 filters, 960 x 350 for 16 or 12.
+
+    ``ax``: draw the filters into this Matplotlib Axes of the caller's figure instead (the colour
+    bar takes room beside it), and return that figure (``ax.figure``).
     """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_conv_filters(kernel, title=title), path, dpi=dpi)
+    path, dpi = start(path, dpi)
+    return finish(_draw_conv_filters(kernel, title=title, ax=ax), path, dpi)
 
 
 def _natural_key(name: str):
@@ -322,14 +350,15 @@ def _draw_weight_figure(
 
 def weight_figure(
     params: Mapping[str, Any],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     class_names: Sequence[str],
     image_shape: tuple[int, int] = (28, 28),
     dpi: int = DEFAULT_DPI,
-) -> Path | None:
-    """The first-layer weights of ONE seed's parameter tree, drawn the way that suits the model.
+) -> Figure | None:
+    """The first-layer weights of ONE seed's parameter tree, drawn the way that suits the model;
+    returns the Figure, saved to ``path`` only when one is given.
 
     - any 4-D (convolution) kernel: :func:`conv_filters` of the convolution that reads the image
       (the one with a single input channel; cnn, cnn-s3, cnn-s7);
@@ -343,66 +372,9 @@ def weight_figure(
     ``H*W`` rows (images of another size than ``image_shape``, or a tree of several seeds whose
     kernels carry a leading seed axis: pass one seed, ``jax.tree.map(lambda a: a[0], params)``).
 
-    Size: that of the function it dispatches to.
+    Size: that of the function it dispatches to. Class templates take several panels, so it takes
+    no ``ax``.
     """
-    path = check_figure_path(path, "path")
+    path, dpi = start(path, dpi)
     fig = _draw_weight_figure(params, title=title, class_names=class_names, image_shape=image_shape)
-    return None if fig is None else save_figure(fig, path, dpi=dpi)
-
-
-@styled
-def _draw_gradient_images(grads: Mapping[str, Float[np.ndarray, "rows cols"]], *, title: str):
-    from matplotlib.ticker import MaxNLocator
-
-    check_title(title)
-    if not isinstance(grads, Mapping) or not grads:
-        raise ConfigError(
-            "grads must be a non-empty mapping of layer name -> 2-D gradient array; "
-            f"got {type(grads).__name__} {'(empty)' if isinstance(grads, Mapping) else ''}".rstrip()
-        )
-    arrays = {}
-    for name, g in grads.items():
-        a = as_array(f"grads[{name!r}]", g, tuple(range(2, 9)), "(inputs, outputs)")
-        # Higher-dimensional kernels (convolutions) read as (everything but the last axis) x outputs.
-        arrays[str(name)] = (a.reshape(-1, a.shape[-1]), a.shape)
-    nrows, ncols = grid_shape(len(arrays), GRADIENT_COLS)
-    width, height = 4.4 * ncols, 3.7 * nrows + 0.6
-    fig = new_figure(width, height)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(arrays):
-            ax.set_visible(False)
-            continue
-        name, (g, shape) = list(arrays.items())[i]
-        m = symmetric_limit(g)  # each matrix on its own scale: gradients differ by orders of magnitude
-        image = ax.imshow(g, cmap=DIVERGING, vmin=-m, vmax=m, aspect="auto", interpolation="nearest")
-        ax.set_title(f"{name}  {' × '.join(str(s) for s in shape)}")
-        ax.set_xlabel("output unit")
-        ax.set_ylabel("input")
-        # Ticks on whole units only: a single output column would otherwise get ticks at -0.4 ... 0.4.
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
-        fig.colorbar(image, ax=ax, label="∂loss/∂w", fraction=0.08, pad=0.02)
-    suptitle(fig, title, width)
-    return fig
-
-
-def gradient_images(
-    grads: Mapping[str, Float[np.ndarray, "rows cols"]],
-    path: str | os.PathLike,
-    *,
-    title: str,
-    dpi: int = DEFAULT_DPI,
-) -> Path:
-    """The gradient of each weight matrix as an image (study S8), one panel per matrix.
-
-    ``grads`` maps a layer name to its ``(inputs, outputs)`` gradient (arrays with more axes, such as
-    convolution kernels, are shown as (all but the last axis) x last axis). Each panel has its own
-    symmetric diverging scale and colour bar (gradients of different layers differ by orders of
-    magnitude) and is titled with the layer's name and shape.
-
-    Size: up to 3 panels a row, 4.4 in wide and 3.7 in high each, plus 0.6 in for the title:
-    1320 x 430 px at ``dpi=100`` for three matrices, 1320 x 800 for four to six.
-    """
-    path = check_figure_path(path, "path")
-    return save_figure(_draw_gradient_images(grads, title=title), path, dpi=dpi)
+    return finish(fig, path, dpi)

@@ -1,0 +1,163 @@
+"""Collecting what the report shows: each run folder read ONCE (:func:`open_run`), then evaluated
+and drawn (:func:`collect`). Rendering the page is ``_render``'s job; drawing, ``_figures``'."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import MnistlabError
+from . import _figures as F
+
+
+@dataclass
+class RunRecord:
+    """Everything the report reads from one run folder, read once, at the start.
+
+    ``model`` is the loaded run (``mnistlab.evaluate.LoadedRun``: model, parameters, config) or
+    None when its parameters cannot be loaded (a run stopped before its first checkpoint), with
+    ``model_error`` saying why; the page then shows what the folder's files hold.
+    """
+
+    run_dir: Path
+    config: Any  # mnistlab.train.TrainConfig
+    info: dict
+    epochs: list[dict]
+    step_loss: np.ndarray | None
+    model: Any = None
+    model_error: MnistlabError | None = None
+
+
+@dataclass
+class RunSection:
+    """One run as the page shows it: its record, its label, and what was computed and drawn."""
+
+    record: RunRecord
+    label: str
+    metrics: dict | None = None  # the test split's evaluation (mnistlab.evaluate), None if left out
+    notes: list[str] = field(default_factory=list)
+    figures: dict[str, F.Shown] = field(default_factory=dict)
+
+    # The record's fields, read where the page needs them.
+    @property
+    def run_dir(self) -> Path:
+        return self.record.run_dir
+
+    @property
+    def config(self):
+        return self.record.config
+
+    @property
+    def info(self) -> dict:
+        return self.record.info
+
+    @property
+    def epochs(self) -> list[dict]:
+        return self.record.epochs
+
+
+def open_run(path: str | os.PathLike) -> RunRecord:
+    """Read one run folder: config.toml, run.json, metrics.jsonl, steps.csv and the parameters,
+    each file once. The ONE function of the report that reads a run folder.
+
+    A folder that is not a run is a ConfigError (for the user: before any work starts). A run
+    whose parameters cannot be loaded is read again, by ``read_run``, only to tell those two apart:
+    its record carries the error, and the page reports what the files hold.
+    """
+    from ..evaluate import load_run
+    from ..train import read_metrics, read_run
+
+    try:
+        model = load_run(path)  # reads config.toml and run.json, builds the model, loads parameters
+        run_dir, config, info, error = model.run_dir, model.config, model.info, None
+    except MnistlabError as exc:
+        run_dir, config, info = read_run(path)  # raises again if the folder itself is the problem
+        model, error = None, exc
+    epochs, step_loss = read_metrics(run_dir)
+    return RunRecord(run_dir, config, info, epochs, step_loss, model, error)
+
+
+def labels(records: list[RunRecord]) -> list[str]:
+    """Names for the runs: the config values that differ between them (``lr 0.1``), else folder names."""
+    dirs = [r.run_dir for r in records]
+    if len(records) == 1:
+        return [dirs[0].name]
+    configs = [r.config.as_dict() for r in records]
+    differ = [k for k in configs[0] if k not in ("seeds",) and len({repr(c.get(k)) for c in configs}) > 1]
+    if not differ or len(differ) > 3:
+        names = [d.name for d in dirs]
+        return names if len(set(names)) == len(names) else [str(d) for d in dirs]
+    named = [", ".join(f"{k.replace('_', ' ')} {short(c[k])}" for k in differ) for c in configs]
+    return named if len(set(named)) == len(named) else [d.name for d in dirs]
+
+
+def short(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list | tuple):
+        return ",".join(short(x) for x in v) or "-"
+    return str(v)
+
+
+def collect(
+    record: RunRecord, label: str, keep: Path | None, *, data_dir, examples: int, inits, key
+) -> RunSection:
+    """Evaluate one run and draw its figures; ``keep``: also save each figure there (PNG and SVG).
+
+    Anything the run's data or model does not allow (data missing offline, no parameters yet) is
+    left out with a note on the page, never an error: the report shows what it can.
+    """
+    from .._compute import precision
+
+    sec = RunSection(record, label)
+    info = record.info
+    if info.get("status") not in (None, "completed"):
+        sec.notes.append(f"This run is {info.get('status')}: {info.get('message') or 'no message'}")
+    F.curves(sec, keep)
+    left_out = "Evaluation, examples and weights are left out"
+    if record.model is None:
+        sec.notes.append(f"{left_out}: {record.model_error}")
+        return sec
+    try:
+        with precision(record.config.dtype):
+            _inspect(sec, keep, data_dir, examples, inits, key)
+    except MnistlabError as exc:
+        sec.notes.append(f"{left_out}: {exc}")
+    return sec
+
+
+def _one_seed(params):
+    import jax
+
+    return jax.tree.map(lambda a: np.asarray(a[0]), params)
+
+
+def _inspect(sec: RunSection, keep: Path | None, data_dir, examples: int, inits, key) -> None:
+    """Score the run on its test split and draw the evaluation, example and weight figures."""
+    from ..evaluate import evaluate, init_accuracies, weight_gradients
+    from ..train import prepare_data
+
+    run = sec.record.model
+    data = prepare_data(run.config, data_dir=data_dir, progress=False)
+    test = data.evals["test"]
+    names = list(run.class_names)
+    seeds = len(run.config.seeds)
+    F.weights(sec, keep, _one_seed(run.params), names, seeds)
+    batch = data.train.subset(np.arange(min(run.config.batch_size, len(data.train))))
+    grads = weight_gradients(run, batch)
+    F.gradients(sec, keep, grads, len(batch))
+    if run.kind == "autoencoder":
+        sec.notes.append("An autoencoder has no classes: the classification figures are left out.")
+        return
+    ev = evaluate(run, test, examples=examples, train_losses=data.train, mislabelled=data.mislabelled)
+    sec.metrics = ev.metrics
+    F.evaluation(sec, keep, ev.metrics, ev.probs, test, names, binary=run.kind == "binary")
+    F.hardest(sec, keep, ev.metrics, data.train, names)
+    n_inits = (100 if run.kind == "binary" else 0) if inits is None else inits
+    if n_inits:
+        accs = init_accuracies(run, test, n=n_inits, key=key)
+        F.inits(sec, keep, accs, n_inits, chance=1.0 / len(names))

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from mnistlab import ConfigError, plots
-from mnistlab.plots import _base
 
 DIGITS = [str(i) for i in range(10)]
 RNG = np.random.default_rng(1)
@@ -155,16 +154,6 @@ def test_new_figure_has_the_documented_pixel_size(tmp_path):
     assert isinstance(fig, Figure)
     fig.add_subplot().plot([1, 2, 3])
     assert png_size(plots.save(fig, tmp_path / "f.png")) == (940, 330)
-
-
-def test_the_transitional_pyplot_stand_in_makes_figures_without_pyplot():
-    """``studies`` still calls ``plots._base._pyplot().subplots(...)``: it gets plain Figures."""
-    from matplotlib.figure import Figure
-
-    fig, axes = _base._pyplot().subplots(1, 2, figsize=(10.4, 4.4), squeeze=False, layout="constrained")
-    assert isinstance(fig, Figure)
-    assert axes.shape == (1, 2)
-    assert tuple(fig.get_size_inches()) == pytest.approx((10.4, 4.4))
 
 
 def test_plotting_leaves_the_users_backend_and_pyplot_alone(tmp_path):

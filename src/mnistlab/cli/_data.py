@@ -162,14 +162,14 @@ def data_show(
     ds = data.load(name, split, data_dir=data_dir)
     n = min(n, len(ds))
     pick = np.random.default_rng(seed).choice(len(ds), size=n, replace=False)
-    path = plots.sample_grid(
+    plots.sample_grid(
         ds.images[pick],
         ds.labels[pick],
         ds.class_names,
         out,
         title=f"{ds.title}, {split} split: {n} random images (seed {seed})",
     )
-    console().print(f"{ds.title}: wrote {n} {split} images to {path}")
+    console().print(f"{ds.title}: wrote {n} {split} images to {out}")
 
 
 @data_app.command("import")

@@ -111,24 +111,6 @@ def new_figure(width: float, height: float, *, layout: str | None = "constrained
     return Figure(figsize=size, layout=layout, **kwargs)
 
 
-class _FigureMaker:
-    """Transitional stand-in for pyplot's ``subplots`` (``studies._backprop.plot_curves`` still calls
-    ``_pyplot().subplots``): the same Figure and axes, made without pyplot and without touching the
-    backend. Remove it, and :func:`_pyplot`, once that caller uses :func:`new_figure`."""
-
-    @staticmethod
-    def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, layout=None, **kwargs):
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=figsize, layout=layout)
-        return fig, fig.subplots(nrows, ncols, **kwargs)
-
-
-def _pyplot() -> _FigureMaker:
-    """Deprecated: use :func:`new_figure` (see :class:`_FigureMaker`)."""
-    return _FigureMaker()
-
-
 def root_figure(fig):
     """The top-level Figure of ``fig`` (itself, or the figure holding a SubFigure): the one saved."""
     from matplotlib.figure import Figure

@@ -4,25 +4,18 @@ holds the page's building blocks). Nothing here reads a file or draws a figure."
 from __future__ import annotations
 
 import datetime as _dt
-import statistics
 from pathlib import Path
 
+from ..runs import CONFIG_HEADER, format_seeds
 from . import _html as H
 from ._collect import RunSection, short
 from ._figures import Shown
 
-CONFIG_HEADER = "mnistlab train config"  # the header train writes above config.toml
-
 
 def _pct(v) -> str:
-    """A fraction, or per-seed fractions, in percent: ``97.12%`` or ``97.12% ± 0.05`` (mean and
-    sample standard deviation over the seeds, as training prints them)."""
-    if v is None:
-        return "n/a"
-    values = v if isinstance(v, list) else [v]
-    mean = statistics.fmean(values)
-    spread = f" ± {100 * statistics.stdev(values):.2f}" if len(values) > 1 else ""
-    return f"{100 * mean:.2f}%{spread}"
+    """A fraction, or per-seed fractions, in percent: ``97.12%`` or ``97.12% ± 0.05``, as training
+    prints them."""
+    return "n/a" if v is None else format_seeds(v, percent=True)
 
 
 def _seconds(s) -> str:

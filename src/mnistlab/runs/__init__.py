@@ -24,11 +24,22 @@ from ._config import (
     to_toml,
 )
 from ._files import csv_bytes, device_info, finite, now, versions, write_json
-from ._rundir import CHECKPOINT, CONFIG, PARAMS, RUN_JSON, RunDir, check_out, format_seeds, mean_std
+from ._rundir import (
+    CHECKPOINT,
+    CONFIG,
+    CONFIG_HEADER,
+    PARAMS,
+    RUN_JSON,
+    RunDir,
+    check_out,
+    format_seeds,
+    mean_std,
+)
 
 __all__ = [
     "CHECKPOINT",
     "CONFIG",
+    "CONFIG_HEADER",
     "DTYPES",
     "LOSSES",
     "MAX_SEEDS",

@@ -5,6 +5,7 @@
 >>> result.summary["final_test_accuracy"]
 """
 
+from ..optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule
 from ._checkpoint import load as load_checkpoint
 from ._checkpoint import save as save_checkpoint
 from ._config import DEFAULT_LR, DTYPES, PREPROCESS, TrainConfig, from_dict, load_toml, resolve, to_toml
@@ -19,7 +20,6 @@ from ._losses import (
     softmax_cross_entropy,
     squared_error,
 )
-from ._optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule
 from ._run import RunData, RunResult, build_model_for, prepare_data, read_metrics, read_run, resume, train
 
 __all__ = [

@@ -254,7 +254,7 @@ def test_nchw_flattens_channels_then_rows_then_columns(built):
 
 def test_cnn_uses_the_conv_module_for_every_conv_and_pool(monkeypatch):
     calls = []
-    real_conv, real_pool = _modules.conv2d, _modules.max_pool
+    real_conv, real_pool, real_avg = _modules.conv2d, _modules.max_pool, _modules.avg_pool
 
     def conv2d(x, w, **kw):
         calls.append(("conv", kw["layout"]))
@@ -265,12 +265,21 @@ def test_cnn_uses_the_conv_module_for_every_conv_and_pool(monkeypatch):
         return real_pool(x, **kw)
 
     monkeypatch.setattr(_modules, "conv2d", conv2d)
+
+    def avg_pool(x, **kw):
+        calls.append(("avg", kw["window"], kw["stride"], kw["layout"]))
+        return real_avg(x, **kw)
+
     monkeypatch.setattr(_modules, "max_pool", max_pool)
+    monkeypatch.setattr(_modules, "avg_pool", avg_pool)
     abstract_init(build_model("cnn-s7"), (1, 28, 28, 1))
     assert calls == [("conv", "NHWC"), ("pool", 2, 1, "NHWC"), ("conv", "NHWC"), ("pool", 2, 1, "NHWC")]
     calls.clear()
     abstract_init(build_model("cnn-s3"), (1, 1, 28, 28))
     assert calls == [("conv", "NCHW"), ("conv", "NCHW")]
+    calls.clear()
+    abstract_init(build_model("cnn", layers="nchw,conv4k3,avgpool2,dense8"), (1, 1, 28, 28))
+    assert calls == [("conv", "NCHW"), ("avg", 2, 2, "NCHW")]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -289,6 +298,9 @@ def test_layer_spec_grammar():
     )
     assert format_layers(layout, layers) == "nchw,conv16k4s4,conv32k3same,pool3,pool2s1,dense256"
     assert parse_layers("dense64") == ("NHWC", (DenseLayer(64),))
+    assert parse_layers("AvgPool2,avgpool3s1") == ("NHWC", (PoolLayer(2, 2, "avg"), PoolLayer(3, 1, "avg")))
+    assert format_layers("NHWC", (PoolLayer(2, 2, "avg"), PoolLayer(3, 1, "avg"))) == "avgpool2,avgpool3s1"
+    assert flat_features("conv6k5same,avgpool2,conv16k5,avgpool2") == 5 * 5 * 16
     # 'same' keeps 28 at stride 1 and gives ceil(28/2) = 14 at stride 2.
     assert flat_features("conv8k5same,conv4k3s2same") == 14 * 14 * 4
     assert flat_features("conv8k5", image_shape=(32, 20)) == 28 * 16 * 8

@@ -10,7 +10,7 @@ Named models: the registry :data:`MODELS` (:func:`model_names`, :func:`get_model
 :data:`OPTIONS`. Initialisers: :data:`INITIALIZERS`, via :func:`initializers`.
 """
 
-from ._conv import conv2d, max_pool
+from ._conv import avg_pool, conv2d, max_pool
 from ._init import INITIALIZERS, initializers
 from ._layers import (
     LAYERS_EXAMPLE,
@@ -68,6 +68,7 @@ __all__ = [
     "PoolLayer",
     "SoftmaxRegression",
     "as_model",
+    "avg_pool",
     "build_model",
     "conv2d",
     "flat_features",

@@ -16,7 +16,8 @@ from .._errors import ConfigError
 LAYERS_GRAMMAR = (
     "layers is a comma-separated list: an optional layout first ('nhwc', the default, or 'nchw'), then "
     "conv<out>k<size>[s<stride>][same] (stride 1, VALID padding unless 'same'), "
-    "pool<window>[s<stride>] (max-pooling, stride = window unless given), dense<width>; "
+    "pool<window>[s<stride>] (max-pooling, stride = window unless given), avgpool<window>[s<stride>] "
+    "(average pooling, likewise), dense<width>; "
     "convs and pools come before the first dense"
 )
 LAYERS_EXAMPLE = "conv12k5,pool2s1,conv16k5,pool2s1,dense120,dense84"
@@ -39,13 +40,16 @@ class ConvLayer:
 
 @dataclass(frozen=True)
 class PoolLayer:
-    """``pool<window>[s<stride>]``: VALID max-pooling over ``window x window`` patches."""
+    """``pool<window>[s<stride>]`` (max) or ``avgpool<window>[s<stride>]`` (``op="avg"``): VALID
+    pooling over ``window x window`` patches."""
 
     window: int
     stride: int
+    op: str = "max"
 
     def __str__(self) -> str:
-        return f"pool{self.window}" + (f"s{self.stride}" if self.stride != self.window else "")
+        prefix = "avgpool" if self.op == "avg" else "pool"
+        return f"{prefix}{self.window}" + (f"s{self.stride}" if self.stride != self.window else "")
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class DenseLayer:
 Layer = ConvLayer | PoolLayer | DenseLayer
 
 _CONV_RE = re.compile(r"conv(\d+)k(\d+)(?:s(\d+))?(same|valid)?")
-_POOL_RE = re.compile(r"pool(\d+)(?:s(\d+))?")
+_POOL_RE = re.compile(r"(avg)?pool(\d+)(?:s(\d+))?")
 _DENSE_RE = re.compile(r"dense(\d+)")
 
 
@@ -92,7 +96,7 @@ def parse_layers(spec: str) -> tuple[str, tuple[Layer, ...]]:
             )
             values = (layer.features, layer.size, layer.stride)
         elif m := _POOL_RE.fullmatch(token):
-            layer = PoolLayer(int(m[1]), int(m[2] or m[1]))
+            layer = PoolLayer(int(m[2]), int(m[3] or m[2]), "avg" if m[1] else "max")
             values = (layer.window, layer.stride)
         elif m := _DENSE_RE.fullmatch(token):
             layer = DenseLayer(int(m[1]))

@@ -2,8 +2,8 @@
 
 Every module returns raw outputs: logits for classifiers (the loss applies log-softmax), one logit
 per example for binary models, and sigmoid reconstructions for the autoencoder. Convolutions and
-max-pooling go through :func:`~mnistlab.models._conv.conv2d` and
-:func:`~mnistlab.models._conv.max_pool`, so each backend gets its fastest formulation.
+pooling go through :func:`~mnistlab.models._conv.conv2d`, :func:`~mnistlab.models._conv.max_pool`
+and :func:`~mnistlab.models._conv.avg_pool`, so each backend gets its fastest formulation.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from flax.linen.dtypes import promote_dtype
 from jaxtyping import Array, Float
 
 from .._errors import ConfigError
-from ._conv import conv2d, max_pool
+from ._conv import avg_pool, conv2d, max_pool
 from ._layers import ConvLayer, PoolLayer, parse_layers
 from ._options import check_activation
 
@@ -154,7 +154,8 @@ class CNN(nn.Module):
                 x = act(conv(x))
                 n_conv += 1
             elif isinstance(layer, PoolLayer):
-                x = max_pool(x, window=layer.window, stride=layer.stride, layout=layout)
+                pool = avg_pool if layer.op == "avg" else max_pool
+                x = pool(x, window=layer.window, stride=layer.stride, layout=layout)
             else:
                 if not flat:
                     x, flat = x.reshape(*x.shape[:-3], -1), True

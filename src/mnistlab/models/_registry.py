@@ -25,6 +25,7 @@ from ._zoo import (
     build_autoencoder,
     build_binary_mlp,
     build_cnn,
+    build_lenet5,
     build_mlp,
     build_softmax,
     cnn_preset,
@@ -123,6 +124,10 @@ _MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "autoencoder", "fully connected autoencoder, linear bottleneck (S10)", "autoencoder", "flat",
             ("widths", "activation", *_OTHER), {"widths": (256, 64), "activation": "relu"}, build_autoencoder,
+        ),
+        ModelSpec(
+            "lenet5", "LeNet-5 (LeCun et al. 1998): tanh, average pooling", "classifier", "NHWC",
+            ("activation", *_CLASSIFIER), {"activation": "tanh"}, build_lenet5,
         ),
     )
 }  # fmt: skip

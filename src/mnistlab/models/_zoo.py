@@ -103,6 +103,26 @@ def build_autoencoder(*, widths: Sequence[int], activation: str, init: str, init
     return module_model(module, kind="autoencoder", cls=FeatureModel)
 
 
+# LeCun et al. 1998 on 32x32 digits; 28x28 MNIST padded by 'same' in C1 keeps its sizes:
+# 28 -> 28 (C1) -> 14 (S2) -> 10 (C3) -> 5 (S4), so 5*5*16 = 400 features for C5.
+LENET5_LAYERS = "conv6k5same,avgpool2,conv16k5,avgpool2,dense120,dense84"
+
+
+def build_lenet5(*, activation: str, num_classes: int, init: str, init_scale, image_shape) -> Model:
+    """LeNet-5 (LeCun, Bottou, Bengio and Haffner 1998) for 28x28 images, as commonly adapted:
+    average pooling without the paper's trainable subsampling coefficients, C3 connected to every
+    S2 map (not the paper's partial table), C5 as a dense layer (a 5x5 conv on 5x5 maps is one), and
+    a dense output of logits instead of the RBF units."""
+    return build_cnn(
+        layers=LENET5_LAYERS,
+        activation=activation,
+        num_classes=num_classes,
+        init=init,
+        init_scale=init_scale,
+        image_shape=image_shape,
+    )
+
+
 def as_model(obj, *, input_layout: str = "flat", kind: str = "classifier", name: str | None = None) -> Model:
     """``obj`` as a :class:`Model`: a Model is returned as is; a ``flax.linen.Module`` instance, or a
     pair ``(init_fn, apply_fn)`` of pure functions ``init_fn(key, input_shape) -> params`` and
@@ -140,10 +160,12 @@ def as_model(obj, *, input_layout: str = "flat", kind: str = "classifier", name:
 
 __all__ = [
     "CNN_PRESETS",
+    "LENET5_LAYERS",
     "as_model",
     "build_autoencoder",
     "build_binary_mlp",
     "build_cnn",
+    "build_lenet5",
     "build_mlp",
     "build_softmax",
     "cnn_preset",

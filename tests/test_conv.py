@@ -1,4 +1,5 @@
-"""Every conv/pool formulation computes the same function, and the same gradients, as XLA's."""
+"""Every conv/pool formulation computes the same function, and the same gradients, as XLA's;
+average pooling is the patch mean."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from jax import lax
 from jax.test_util import check_grads
 
 from mnistlab.models import _conv
-from mnistlab.models._conv import conv2d, max_pool
+from mnistlab.models._conv import avg_pool, conv2d, max_pool
 
 pytestmark = pytest.mark.usefixtures("cheap_compiles")  # many small programs, each run once
 
@@ -174,6 +175,30 @@ def test_pool_float32_random_and_check_grads(x64):
     check_grads(f, (_normal(rng, (2, 6, 7, 2), jnp.float64),), order=1, modes=("rev",))
 
 
+@pytest.mark.parametrize(("window", "stride", "layout"), POOL_CASES)
+def test_avg_pool_is_the_patch_mean_in_float64(window, stride, layout, x64):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 9, 11, 3))
+    ho, wo = (9 - window) // stride + 1, (11 - window) // stride + 1
+    expected = np.empty((2, ho, wo, 3))
+    for i in range(ho):
+        for j in range(wo):
+            patch = x[:, i * stride : i * stride + window, j * stride : j * stride + window]
+            expected[:, i, j] = patch.mean(axis=(1, 2))
+    if layout == "NCHW":
+        x, expected = x.transpose(0, 3, 1, 2), expected.transpose(0, 3, 1, 2)
+    got = avg_pool(jnp.asarray(x), window=window, stride=stride, layout=layout)
+    # Sums of window**2 float64 terms in another order: a few ulps of the values (|x| < ~5).
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-14)
+    f = jax.jit(lambda x: avg_pool(x, window=window, stride=stride, layout=layout))
+    check_grads(f, (jnp.asarray(x),), order=1, modes=("rev",))
+
+
+def test_avg_pool_keeps_the_dtype():
+    for dtype in (jnp.float32, jnp.bfloat16):
+        assert avg_pool(jnp.ones((1, 4, 4, 2), dtype)).dtype == dtype
+
+
 # ----------------------------------------------------------------------------------------------
 # In a scanned training loop, and the dispatch
 
@@ -232,3 +257,5 @@ def test_rejects_unknown_layout_and_impl():
         conv2d(x, w, impl="winograd")
     with pytest.raises(ValueError, match="impl"):
         max_pool(x, impl="cols")
+    with pytest.raises(ValueError, match="layout"):
+        avg_pool(x, layout="HWCN")

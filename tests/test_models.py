@@ -16,14 +16,20 @@ from mnistlab import ConfigError
 from mnistlab.models import (
     ACTIVATIONS,
     CNN_LAYERS,
+    CNN_PRESETS,
     INITIALIZERS,
+    MLP,
     MODEL_NAMES,
+    ConvLayer,
+    DenseLayer,
     FeatureModel,
     Model,
-    _zoo,
+    PoolLayer,
+    _modules,
     as_model,
     build_model,
     flat_features,
+    format_layers,
     initializers,
     parse_layers,
 )
@@ -129,7 +135,7 @@ def test_model_fields(built):
     assert model.name == model.spec["name"]
     expected = {"cnn-s3": ("NCHW", "classifier"), "cnn": ("NHWC", "classifier")}
     expected |= {"cnn-s7": ("NHWC", "classifier"), "binary-mlp": ("flat", "binary")}
-    expected |= {"autoencoder": ("flat", "autoencoder")}
+    expected |= {"autoencoder": ("flat", "autoencoder"), "lenet5": ("NHWC", "classifier")}
     assert (model.input_layout, model.kind) == expected.get(model.name, ("flat", "classifier"))
     assert isinstance(model.module, nn.Module)
 
@@ -166,7 +172,7 @@ def test_cnn_s3_parameters_and_flatten_size():
     model = build_model("cnn-s3")
     assert n_params(abstract_init(model, (1, 1, 28, 28))) == 212_538
     assert shapes(model)["dense_0"]["kernel"] == (800, 256)
-    assert flat_features(_zoo.CNN_PRESETS["cnn-s3"]) == 800
+    assert flat_features(CNN_PRESETS["cnn-s3"]) == 800
 
 
 def test_cnn_s7_parameters_and_flatten_size():
@@ -180,12 +186,12 @@ def test_cnn_s7_parameters_and_flatten_size():
     model = build_model("cnn-s7")
     assert n_params(abstract_init(model, (1, 28, 28, 1))) == 638_342
     assert shapes(model)["dense_0"]["kernel"] == (5184, 120)
-    assert flat_features(_zoo.CNN_PRESETS["cnn-s7"]) == 5184
+    assert flat_features(CNN_PRESETS["cnn-s7"]) == 5184
 
 
 def test_default_cnn_is_the_one_constant():
     # 28 -> conv 3x3: 26 -> pool 2: 13 -> conv 3x3: 11 -> pool 2: 5; 5*5*64 = 1600.
-    assert _zoo.CNN_PRESETS["cnn"] == CNN_LAYERS == "conv32k3,pool2,conv64k3,pool2,dense128"
+    assert CNN_PRESETS["cnn"] == CNN_LAYERS == "conv32k3,pool2,conv64k3,pool2,dense128"
     model = build_model("cnn")
     assert model.spec["layers"] == CNN_LAYERS
     assert {k: v["kernel"] for k, v in shapes(model).items()} == {
@@ -209,7 +215,7 @@ def test_mlp_and_autoencoder_structures():
         "out": (64, 1),
     }
     # S11's o = W2 sigmoid(W1 x + b): no output bias.
-    s11 = as_model(_zoo.MLP((16,), "sigmoid", 200, output_bias=False), kind="autoencoder")
+    s11 = as_model(MLP((16,), "sigmoid", 200, output_bias=False), kind="autoencoder")
     assert jax.tree.map(lambda a: a.shape, abstract_init(s11, (1, 200))["params"]) == {
         "hidden_0": {"kernel": (200, 16), "bias": (16,)},
         "out": {"kernel": (16, 200)},
@@ -236,7 +242,7 @@ def test_encode_gives_features(built):
 def test_nchw_flattens_channels_then_rows_then_columns(built):
     # The same net in NHWC gives the same logits once the first dense kernel's rows are reordered
     # from NCHW's (c, h, w) flatten order to NHWC's (h, w, c).
-    nhwc = build_model("cnn", layers=_zoo.CNN_PRESETS["cnn-s3"].removeprefix("nchw,"))
+    nhwc = build_model("cnn", layers=CNN_PRESETS["cnn-s3"].removeprefix("nchw,"))
     params = jax.tree.map(lambda a: a, built.params)
     kernel = params["params"]["dense_0"]["kernel"]
     params["params"]["dense_0"]["kernel"] = (
@@ -248,7 +254,7 @@ def test_nchw_flattens_channels_then_rows_then_columns(built):
 
 def test_cnn_uses_the_conv_module_for_every_conv_and_pool(monkeypatch):
     calls = []
-    real_conv, real_pool = _zoo.conv2d, _zoo.max_pool
+    real_conv, real_pool, real_avg = _modules.conv2d, _modules.max_pool, _modules.avg_pool
 
     def conv2d(x, w, **kw):
         calls.append(("conv", kw["layout"]))
@@ -258,13 +264,22 @@ def test_cnn_uses_the_conv_module_for_every_conv_and_pool(monkeypatch):
         calls.append(("pool", kw["window"], kw["stride"], kw["layout"]))
         return real_pool(x, **kw)
 
-    monkeypatch.setattr(_zoo, "conv2d", conv2d)
-    monkeypatch.setattr(_zoo, "max_pool", max_pool)
+    monkeypatch.setattr(_modules, "conv2d", conv2d)
+
+    def avg_pool(x, **kw):
+        calls.append(("avg", kw["window"], kw["stride"], kw["layout"]))
+        return real_avg(x, **kw)
+
+    monkeypatch.setattr(_modules, "max_pool", max_pool)
+    monkeypatch.setattr(_modules, "avg_pool", avg_pool)
     abstract_init(build_model("cnn-s7"), (1, 28, 28, 1))
     assert calls == [("conv", "NHWC"), ("pool", 2, 1, "NHWC"), ("conv", "NHWC"), ("pool", 2, 1, "NHWC")]
     calls.clear()
     abstract_init(build_model("cnn-s3"), (1, 1, 28, 28))
     assert calls == [("conv", "NCHW"), ("conv", "NCHW")]
+    calls.clear()
+    abstract_init(build_model("cnn", layers="nchw,conv4k3,avgpool2,dense8"), (1, 1, 28, 28))
+    assert calls == [("conv", "NCHW"), ("avg", 2, 2, "NCHW")]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -275,14 +290,17 @@ def test_layer_spec_grammar():
     layout, layers = parse_layers(" NCHW, Conv16K4S4 ,conv32k3same, pool3, pool2s1, dense256")
     assert layout == "NCHW"
     assert layers == (
-        _zoo.ConvLayer(16, 4, 4, "VALID"),
-        _zoo.ConvLayer(32, 3, 1, "SAME"),
-        _zoo.PoolLayer(3, 3),
-        _zoo.PoolLayer(2, 1),
-        _zoo.DenseLayer(256),
+        ConvLayer(16, 4, 4, "VALID"),
+        ConvLayer(32, 3, 1, "SAME"),
+        PoolLayer(3, 3),
+        PoolLayer(2, 1),
+        DenseLayer(256),
     )
-    assert _zoo.format_layers(layout, layers) == "nchw,conv16k4s4,conv32k3same,pool3,pool2s1,dense256"
-    assert parse_layers("dense64") == ("NHWC", (_zoo.DenseLayer(64),))
+    assert format_layers(layout, layers) == "nchw,conv16k4s4,conv32k3same,pool3,pool2s1,dense256"
+    assert parse_layers("dense64") == ("NHWC", (DenseLayer(64),))
+    assert parse_layers("AvgPool2,avgpool3s1") == ("NHWC", (PoolLayer(2, 2, "avg"), PoolLayer(3, 1, "avg")))
+    assert format_layers("NHWC", (PoolLayer(2, 2, "avg"), PoolLayer(3, 1, "avg"))) == "avgpool2,avgpool3s1"
+    assert flat_features("conv6k5same,avgpool2,conv16k5,avgpool2") == 5 * 5 * 16
     # 'same' keeps 28 at stride 1 and gives ceil(28/2) = 14 at stride 2.
     assert flat_features("conv8k5same,conv4k3s2same") == 14 * 14 * 4
     assert flat_features("conv8k5", image_shape=(32, 20)) == 28 * 16 * 8
@@ -506,7 +524,8 @@ def test_as_model_errors(obj, options, message):
     [
         (
             {"name": "foo"},
-            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder; got 'foo'",
+            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder, lenet5; "
+            "got 'foo'",
         ),
         ({"name": "cnn_s7"}, "got 'cnn_s7' (did you mean 'cnn-s7'?)"),
         ({"name": "CNN-S3"}, "got 'CNN-S3' (did you mean 'cnn-s3'?)"),
@@ -602,5 +621,5 @@ def test_unknown_initializer_and_activation_names():
     with pytest.raises(ConfigError, match=r"init must be one of default, normal, uniform, s9; got 'he'"):
         initializers("he")
     with pytest.raises(ConfigError, match="activation must be one of relu, tanh, sigmoid, gelu; got 'elu'"):
-        jax.eval_shape(_zoo.MLP((4,), "elu").init, KEY, jnp.zeros((1, 3)))
+        jax.eval_shape(MLP((4,), "elu").init, KEY, jnp.zeros((1, 3)))
     assert set(ACTIVATIONS) == {"relu", "tanh", "sigmoid", "gelu"}

@@ -4,60 +4,80 @@
     params = model.init(jax.random.key(0), (1, 28, 28, 1))
     logits = model.apply(params, images)               # images laid out as model.input_layout says
 
-Named models: :data:`MODEL_NAMES`; CNNs take a layer spec such as ``"conv16k4s4,conv32k3,dense256"``
-(:data:`LAYERS_GRAMMAR`). Initialisers: :data:`INITIALIZERS`, via :func:`initializers`.
+Named models: the registry :data:`MODELS` (:func:`model_names`, :func:`get_model_spec`,
+:func:`model_table`; add one with :func:`register_model`). CNNs take a layer spec such as
+``"conv16k4s4,conv32k3,dense256"`` (:data:`LAYERS_GRAMMAR`). Build options and what each may be:
+:data:`OPTIONS`. Initialisers: :data:`INITIALIZERS`, via :func:`initializers`.
 """
 
-from ._conv import conv2d, max_pool
+from ._conv import avg_pool, conv2d, max_pool
 from ._init import INITIALIZERS, initializers
-from ._model import INPUT_LAYOUTS, KINDS, Model
-from ._zoo import (
-    ACTIVATIONS,
-    CNN,
-    CNN_LAYERS,
-    CNN_PRESETS,
+from ._layers import (
+    LAYERS_EXAMPLE,
     LAYERS_GRAMMAR,
-    MLP,
-    MODEL_NAMES,
-    Autoencoder,
-    BinaryMLP,
-    Conv2D,
-    FeatureModel,
-    SoftmaxRegression,
-    as_model,
-    build_model,
+    ConvLayer,
+    DenseLayer,
+    PoolLayer,
     flat_features,
+    format_layers,
     parse_layers,
 )
-
-
-def model_names() -> tuple[str, ...]:
-    """Placeholder until the model registry lands."""
-    return MODEL_NAMES
-
+from ._model import INPUT_LAYOUTS, KINDS, FeatureModel, Model
+from ._modules import CNN, CNN_LAYERS, MLP, Autoencoder, BinaryMLP, Conv2D, SoftmaxRegression
+from ._options import ACTIVATIONS, ModelOption
+from ._registry import (
+    COMMON_DEFAULTS,
+    MODEL_CONSTRAINTS,
+    MODEL_NAMES,
+    MODELS,
+    OPTIONS,
+    ModelSpec,
+    build_model,
+    get_model_spec,
+    model_names,
+    model_table,
+    register_model,
+)
+from ._zoo import CNN_PRESETS, as_model
 
 __all__ = [
     "ACTIVATIONS",
     "CNN",
     "CNN_LAYERS",
     "CNN_PRESETS",
+    "COMMON_DEFAULTS",
     "INITIALIZERS",
     "INPUT_LAYOUTS",
     "KINDS",
+    "LAYERS_EXAMPLE",
     "LAYERS_GRAMMAR",
     "MLP",
+    "MODELS",
+    "MODEL_CONSTRAINTS",
     "MODEL_NAMES",
+    "OPTIONS",
     "Autoencoder",
     "BinaryMLP",
     "Conv2D",
+    "ConvLayer",
+    "DenseLayer",
     "FeatureModel",
     "Model",
+    "ModelOption",
+    "ModelSpec",
+    "PoolLayer",
     "SoftmaxRegression",
     "as_model",
+    "avg_pool",
     "build_model",
     "conv2d",
     "flat_features",
+    "format_layers",
+    "get_model_spec",
     "initializers",
     "max_pool",
+    "model_names",
+    "model_table",
     "parse_layers",
+    "register_model",
 ]

@@ -1,4 +1,4 @@
-"""Convolution and max-pooling with one mathematics and the fastest formulation per backend.
+"""Convolution and max- and average-pooling with one mathematics and the fastest formulation per backend.
 
 Kernels are HWIO ``(kh, kw, in, out)`` like Flax's; inputs are NHWC or NCHW. ``impl="xla"`` is
 ``lax.conv_general_dilated`` / ``lax.reduce_window``; ``impl="auto"`` may choose a different
@@ -38,6 +38,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 LAYOUTS = ("NHWC", "NCHW")
@@ -297,4 +298,26 @@ def max_pool(x, *, window: int = 2, stride: int = 1, layout: str = "NHWC", impl:
     return _from_nhwc(_pool_slices(_to_nhwc(x, layout), window, stride), layout)
 
 
-__all__ = ["CONV_IMPLS", "LAYOUTS", "POOL_IMPLS", "conv2d", "max_pool"]
+# ----------------------------------------------------------------------------------------------
+# Average pooling
+
+
+def avg_pool(x, *, window: int = 2, stride: int = 1, layout: str = "NHWC"):
+    """Mean over ``window x window`` patches (VALID), moved ``stride`` pixels at a time.
+
+    One formulation on every backend, XLA's ``reduce_window`` sum: unlike max-pooling's, its
+    gradient is no bottleneck on XLA:CPU. A scanned LeNet-5 epoch (30 steps of 128 images, the
+    min of 15 interleaved runs on a shared 2-core machine) took 488 ms with it, 508 ms with
+    reshape-and-mean (which needs stride = window) and 558 ms with summed shifted slices.
+    """
+    _check(layout, "xla", ("xla",))
+    if layout == "NHWC":
+        dims, strides = (1, window, window, 1), (1, stride, stride, 1)
+    else:
+        dims, strides = (1, 1, window, window), (1, 1, stride, stride)
+    # A concrete (NumPy) zero: reduce_window is differentiable only as a sum it can recognise.
+    total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, dims, strides, "VALID")
+    return total * (1.0 / (window * window))  # a Python scalar keeps x's dtype
+
+
+__all__ = ["CONV_IMPLS", "LAYOUTS", "POOL_IMPLS", "avg_pool", "conv2d", "max_pool"]

@@ -27,7 +27,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
+from .._checks import Interval, Options, TypeOf, check
 from .._errors import ConfigError
+from ._options import Described, ModelOption
 
 Initializer = Callable[..., Array]
 
@@ -36,11 +38,17 @@ INITIALIZERS = ("default", "normal", "uniform", "s9")
 DEFAULT_SCALES: dict[str, float | None] = {"default": None, "normal": 0.1, "uniform": 0.1, "s9": 1.0}
 
 
+INIT_CONSTRAINTS = (Options(INITIALIZERS),)
+# Two steps, so the message says what is wrong: not a number at all, or not a positive finite one.
+INIT_SCALE_CONSTRAINTS = (
+    (Described(TypeOf((int, float), "a number"), "a positive number"),),
+    (Described(Interval(float, 0.0, None, "neither"), "a positive finite number"),),
+)
+
+
 def check_initializer(name) -> str:
     """``name`` if it names an initialiser, else a :class:`ConfigError` listing the valid names."""
-    if not isinstance(name, str) or name not in INITIALIZERS:
-        raise ConfigError(f"init must be one of {', '.join(INITIALIZERS)}; got {name!r}")
-    return name
+    return check("init", name, INIT_CONSTRAINTS)
 
 
 def resolve_scale(name: str, scale) -> float | None:
@@ -56,11 +64,21 @@ def resolve_scale(name: str, scale) -> float | None:
         return None
     if scale is None:
         return DEFAULT_SCALES[name]
-    if isinstance(scale, bool) or not isinstance(scale, int | float):
-        raise ConfigError(f"init_scale must be a positive number; got {scale!r}")
-    if not (math.isfinite(scale) and scale > 0):
-        raise ConfigError(f"init_scale must be a positive finite number; got {scale!r}")
+    for constraints in INIT_SCALE_CONSTRAINTS:
+        check("init_scale", scale, constraints)
     return float(scale)
+
+
+INIT_OPTIONS = {
+    "init": ModelOption("init", "the initialiser", INIT_CONSTRAINTS, check_initializer),
+    "init_scale": ModelOption(
+        "init_scale",
+        "the initialiser's scale (std, half-width or range; its default if unset)",
+        INIT_SCALE_CONSTRAINTS[1],
+        lambda scale, init: resolve_scale(init, scale),
+        depends_on=("init",),
+    ),
+}
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -112,4 +130,15 @@ def initializers(name: str = "default", scale: float | None = None) -> tuple[Ini
     return _s9(scale), nn.initializers.zeros_init()
 
 
-__all__ = ["DEFAULT_SCALES", "INITIALIZERS", "Initializer", "fans", "initializers"]
+__all__ = [
+    "DEFAULT_SCALES",
+    "INITIALIZERS",
+    "INIT_CONSTRAINTS",
+    "INIT_OPTIONS",
+    "INIT_SCALE_CONSTRAINTS",
+    "Initializer",
+    "check_initializer",
+    "fans",
+    "initializers",
+    "resolve_scale",
+]

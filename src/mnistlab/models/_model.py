@@ -33,3 +33,13 @@ class Model:
     kind: str = "classifier"
     module: Any = None
     spec: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeatureModel(Model):
+    """A :class:`Model` whose module also has an ``encode`` method: the autoencoder's codes, or an
+    MLP's last hidden layer (S10's "bottleneck features")."""
+
+    def encode(self, params, x):
+        """Features of the flat inputs ``x`` under ``params`` (as returned by ``init``)."""
+        return self.module.apply(params, x, method="encode")

@@ -5,6 +5,7 @@
 >>> result.summary["final_test_accuracy"]
 """
 
+from ..optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule
 from ..runs import (
     DTYPES,
     PREPROCESS,
@@ -27,7 +28,6 @@ from ._losses import (
     softmax_cross_entropy,
     squared_error,
 )
-from ._optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule
 from ._run import RunData, RunResult, build_model_for, prepare_data, read_metrics, read_run, resume, train
 
 __all__ = [

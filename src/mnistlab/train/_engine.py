@@ -28,9 +28,9 @@ from .._compute import eval_indices
 from .._errors import ConfigError
 from ..data import Dataset, NormStats, batch_indices, num_batches
 from ..models import Model
+from ..optim import make_optimizer, make_schedule
 from ..runs import TrainConfig, resolve
 from . import _losses
-from ._optim import make_optimizer, make_schedule
 
 COMPUTE_DTYPES = {"float32": jnp.float32, "float64": jnp.float64, "bfloat16": jnp.bfloat16}
 

@@ -1,0 +1,223 @@
+"""The named models' Flax linen modules.
+
+Every module returns raw outputs: logits for classifiers (the loss applies log-softmax), one logit
+per example for binary models, and sigmoid reconstructions for the autoencoder. Convolutions and
+pooling go through :func:`~mnistlab.models._conv.conv2d`, :func:`~mnistlab.models._conv.max_pool`
+and :func:`~mnistlab.models._conv.avg_pool`, so each backend gets its fastest formulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+from flax.linen.dtypes import promote_dtype
+from jaxtyping import Array, Float
+
+from .._errors import ConfigError
+from ._conv import avg_pool, conv2d, max_pool
+from ._layers import ConvLayer, PoolLayer, parse_layers
+from ._options import check_activation
+
+# The default CNN ("cnn"). Retune it here: everything else reads this one constant.
+CNN_LAYERS = "conv32k3,pool2,conv64k3,pool2,dense128"
+
+_ACTIVATION_FNS: dict[str, Callable[[Array], Array]] = {
+    "relu": nn.relu,
+    "tanh": jnp.tanh,
+    "sigmoid": nn.sigmoid,
+    "gelu": nn.gelu,
+}
+
+
+def activation_fn(name: str) -> Callable[[Array], Array]:
+    """The function of the activation ``name`` (one of :data:`ACTIVATIONS`)."""
+    return _ACTIVATION_FNS[check_activation(name)]
+
+
+class Conv2D(nn.Module):
+    """A convolution with bias through :func:`conv2d` (HWIO kernel, NHWC or NCHW input)."""
+
+    features: int
+    size: int
+    stride: int = 1
+    padding: str = "VALID"
+    layout: str = "NHWC"
+    kernel_init: Callable = nn.initializers.lecun_normal()
+    bias_init: Callable = nn.initializers.zeros_init()
+    param_dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: Float[Array, "b ..."]) -> Float[Array, "b ..."]:
+        in_features = x.shape[-1] if self.layout == "NHWC" else x.shape[-3]
+        kernel = self.param(
+            "kernel", self.kernel_init, (self.size, self.size, in_features, self.features), self.param_dtype
+        )
+        bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+        # Like nn.Dense with dtype=None: compute in the promoted dtype of input and params.
+        x, kernel, bias = promote_dtype(x, kernel, bias)
+        y = conv2d(x, kernel, stride=self.stride, padding=self.padding, layout=self.layout)
+        return y + (bias if self.layout == "NHWC" else bias[:, None, None])
+
+
+class SoftmaxRegression(nn.Module):
+    """One ``Dense(num_classes)`` on flat images; returns logits (S1)."""
+
+    num_classes: int = 10
+    kernel_init: Callable = nn.initializers.lecun_normal()
+    bias_init: Callable = nn.initializers.zeros_init()
+
+    @nn.compact
+    def __call__(self, x: Float[Array, "b d"]) -> Float[Array, "b c"]:
+        return nn.Dense(self.num_classes, kernel_init=self.kernel_init, bias_init=self.bias_init, name="out")(
+            x
+        )
+
+
+class MLP(nn.Module):
+    """Fully connected net on flat inputs: ``widths`` hidden layers with ``activation``, then a linear
+    ``Dense(num_outputs)`` (without bias if not ``output_bias``, as S11's ``W2 sigmoid(W1 x + b)``);
+    returns logits. ``encode`` returns the last hidden layer's activations."""
+
+    widths: Sequence[int] = (512, 256)
+    activation: str = "relu"
+    num_outputs: int = 10
+    output_bias: bool = True
+    kernel_init: Callable = nn.initializers.lecun_normal()
+    bias_init: Callable = nn.initializers.zeros_init()
+
+    def setup(self):
+        dense = dict(kernel_init=self.kernel_init, bias_init=self.bias_init)
+        self.hidden = [nn.Dense(w, **dense) for w in self.widths]
+        self.out = nn.Dense(self.num_outputs, use_bias=self.output_bias, **dense)
+
+    def encode(self, x: Float[Array, "b d"]) -> Float[Array, "b k"]:
+        act = activation_fn(self.activation)
+        for layer in self.hidden:
+            x = act(layer(x))
+        return x
+
+    def __call__(self, x: Float[Array, "b d"]) -> Float[Array, "b c"]:
+        return self.out(self.encode(x))
+
+
+class BinaryMLP(MLP):
+    """An :class:`MLP` with one output, squeezed: returns the positive class's logit, shape ``(b,)``."""
+
+    widths: Sequence[int] = (256, 64)
+    num_outputs: int = 1
+
+    def __call__(self, x: Float[Array, "b d"]) -> Float[Array, " b"]:
+        if self.num_outputs != 1:
+            raise ConfigError(f"num_outputs of a BinaryMLP must be 1; got {self.num_outputs!r}")
+        return super().__call__(x)[..., 0]
+
+
+class CNN(nn.Module):
+    """A CNN from a layer spec (see :data:`LAYERS_GRAMMAR`): the activation after every conv and
+    hidden dense layer, a flatten (in the layout's natural order: NCHW flattens C, H, W) before the
+    first dense, and a final linear ``Dense(num_classes)``; returns logits.
+
+    Input is ``(b, h, w, 1)`` for NHWC specs and ``(b, 1, h, w)`` for ``"nchw,..."`` ones.
+    """
+
+    layers: str = CNN_LAYERS
+    num_classes: int = 10
+    activation: str = "relu"
+    kernel_init: Callable = nn.initializers.lecun_normal()
+    bias_init: Callable = nn.initializers.zeros_init()
+
+    @property
+    def layout(self) -> str:
+        return parse_layers(self.layers)[0]
+
+    @nn.compact
+    def __call__(self, x: Float[Array, "b ..."]) -> Float[Array, "b c"]:
+        layout, layers = parse_layers(self.layers)
+        act = activation_fn(self.activation)
+        init = dict(kernel_init=self.kernel_init, bias_init=self.bias_init)
+        flat = False
+        n_conv = n_dense = 0
+        for layer in layers:
+            if isinstance(layer, ConvLayer):
+                conv = Conv2D(
+                    layer.features,
+                    layer.size,
+                    layer.stride,
+                    layer.padding,
+                    layout,
+                    **init,
+                    name=f"conv_{n_conv}",
+                )
+                x = act(conv(x))
+                n_conv += 1
+            elif isinstance(layer, PoolLayer):
+                pool = avg_pool if layer.op == "avg" else max_pool
+                x = pool(x, window=layer.window, stride=layer.stride, layout=layout)
+            else:
+                if not flat:
+                    x, flat = x.reshape(*x.shape[:-3], -1), True
+                x = act(nn.Dense(layer.width, **init, name=f"dense_{n_dense}")(x))
+                n_dense += 1
+        if not flat:
+            x = x.reshape(*x.shape[:-3], -1)
+        return nn.Dense(self.num_classes, **init, name="out")(x)
+
+
+class Autoencoder(nn.Module):
+    """Fully connected autoencoder on flat images in [0, 1].
+
+    Encoder: ``encoder_widths`` hidden layers with ``activation``, then a linear ``bottleneck``
+    layer; the decoder mirrors the hidden layers and ends in ``Dense(out_features)`` and a sigmoid.
+    ``__call__`` returns reconstructions ``(b, out_features)``; ``encode`` returns the codes.
+    """
+
+    encoder_widths: Sequence[int] = (256,)
+    bottleneck: int = 64
+    activation: str = "relu"
+    out_features: int = 784
+    kernel_init: Callable = nn.initializers.lecun_normal()
+    bias_init: Callable = nn.initializers.zeros_init()
+
+    def setup(self):
+        dense = dict(kernel_init=self.kernel_init, bias_init=self.bias_init)
+        self.encoder = [nn.Dense(w, **dense) for w in self.encoder_widths]
+        # A linear code: a ReLU at the narrowest layer can kill code units for good, and the features
+        # feed a linear classifier (S10) that does not need them squashed.
+        self.code = nn.Dense(self.bottleneck, **dense)
+        self.decoder = [nn.Dense(w, **dense) for w in reversed(self.encoder_widths)]
+        self.out = nn.Dense(self.out_features, **dense)
+
+    def encode(self, x: Float[Array, "b d"]) -> Float[Array, "b k"]:
+        if x.shape[-1] != self.out_features:
+            raise ConfigError(
+                f"this autoencoder reconstructs {self.out_features} pixels, so its input must have "
+                f"{self.out_features} features; got shape {x.shape}"
+            )
+        act = activation_fn(self.activation)
+        for layer in self.encoder:
+            x = act(layer(x))
+        return self.code(x)
+
+    def decode(self, z: Float[Array, "b k"]) -> Float[Array, "b d"]:
+        act = activation_fn(self.activation)
+        for layer in self.decoder:
+            z = act(layer(z))
+        return nn.sigmoid(self.out(z))
+
+    def __call__(self, x: Float[Array, "b d"]) -> Float[Array, "b d"]:
+        return self.decode(self.encode(x))
+
+
+__all__ = [
+    "CNN",
+    "CNN_LAYERS",
+    "MLP",
+    "Autoencoder",
+    "BinaryMLP",
+    "Conv2D",
+    "SoftmaxRegression",
+    "activation_fn",
+]

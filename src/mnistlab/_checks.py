@@ -185,6 +185,27 @@ class Items:
         return ", ".join(parts)
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """The constraints another module declares, read when first needed (not at import).
+
+    A config declares ``lr`` by pointing at the optimizer package's own constraints, so the value
+    is checked by ONE declaration, while importing the config stays as light as the CLI needs
+    (reading them imports Optax).
+    """
+
+    load: Callable[[], Sequence]
+
+    def _constraints(self) -> Sequence:
+        return self.load()
+
+    def accepts(self, value) -> bool:
+        return any(c.accepts(value) for c in self._constraints())
+
+    def describe(self) -> str:
+        return describe(self._constraints())
+
+
 def _plural(description: str) -> str:
     """ "a positive integer <= 8" -> "positive integers <= 8" (the items of a list)."""
     for article in ("an ", "a "):
@@ -245,6 +266,7 @@ def check_params(
 
 
 __all__ = [
+    "Deferred",
     "Interval",
     "Items",
     "NoneOK",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .._checks import Interval, Items, NoneOK, Options, TypeOf, check
+from .._checks import Deferred, Interval, Items, NoneOK, Options, TypeOf, check
 from .._errors import ConfigError
 
 PREPROCESS = ("scale", "per-image", "global")
@@ -71,6 +71,17 @@ def _schedules() -> tuple[str, ...]:
     from ..optim import SCHEDULES
 
     return tuple(SCHEDULES)
+
+
+def _optim(param: str) -> Deferred:
+    """The optimizer package's own constraints on ``param`` (declared there once)."""
+
+    def load():
+        from ..optim import PARAM_CONSTRAINTS
+
+        return PARAM_CONSTRAINTS[param]
+
+    return Deferred(load)
 
 
 @dataclass(frozen=True)
@@ -167,34 +178,34 @@ class TrainConfig:
     l2: float = _p(
         0.0, "L2 penalty strength (lambda * sum theta^2).", Interval(float, 0.0), group="objective"
     )
-    # optimizer
+    # optimizer: the values are checked by mnistlab.optim's own declarations
     optimizer: str = _p("adam", "Optimizer.", Options(_optimizers), group="optimizer")
     lr: float | None = _p(
         None,
         "Learning rate (default per optimizer: sgd 0.1, momentum 0.01, adam 0.001, ...).",
         NoneOK(),
-        Interval(float, 0.0, None, "neither"),
+        _optim("lr"),
         group="optimizer",
     )
     momentum: float | None = _p(
         None,
         "Momentum of momentum, nesterov and rmsprop (default 0.9 for momentum/nesterov).",
         NoneOK(),
-        Interval(float, 0.0, 1.0, "left"),
+        _optim("momentum"),
         group="optimizer",
     )
     weight_decay: float | None = _p(
         None,
         "Decoupled weight decay (default 1e-4 for adamw, else 0).",
         NoneOK(),
-        Interval(float, 0.0),
+        _optim("weight_decay"),
         group="optimizer",
     )
     clip_norm: float | None = _p(
         None,
         "Clip gradients to this global norm.",
         NoneOK(),
-        Interval(float, 0.0, None, "neither"),
+        _optim("clip_norm"),
         group="optimizer",
     )
     schedule: str = _p("constant", "Learning-rate schedule.", Options(_schedules), group="optimizer")
@@ -202,28 +213,28 @@ class TrainConfig:
         None,
         "Factor of the exponential and step schedules.",
         NoneOK(),
-        Interval(float, 0.0, 1.0, "right"),
+        _optim("factor"),
         group="optimizer",
     )
     step_epochs: int | None = _p(
         None,
         "Epochs between the steps of the step schedule.",
         NoneOK(),
-        Interval(int, 1, MAX_EPOCHS),
+        _optim("step_epochs"),
         group="optimizer",
     )
     warmup_epochs: float | None = _p(
         None,
         "Warm-up epochs of warmup-cosine (may be fractional).",
         NoneOK(),
-        Interval(float, 0.0, MAX_EPOCHS),
+        _optim("warmup_epochs"),
         group="optimizer",
     )
     final_lr: float | None = _p(
         None,
         "Final rate of the cosine and one-cycle schedules.",
         NoneOK(),
-        Interval(float, 0.0),
+        _optim("final_lr"),
         group="optimizer",
     )
     # loop

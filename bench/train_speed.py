@@ -162,11 +162,12 @@ def stepjit_timer(args, images, labels):
     import numpy as np
     import optax
 
-    from mnistlab.models import _conv, _zoo, build_model
+    from mnistlab.models import _conv, _modules, build_model
 
-    # The reference uses XLA's own convolution and pooling (lax.conv_general_dilated, reduce_window).
-    _zoo.conv2d = lambda x, w, **kw: _conv.conv2d(x, w, **{**kw, "impl": "xla"})
-    _zoo.max_pool = lambda x, **kw: _conv.max_pool(x, **{**kw, "impl": "xla"})
+    # The reference uses XLA's own convolution and pooling (lax.conv_general_dilated, reduce_window):
+    # the Flax modules (models/_modules.py) call these names, so patch them there.
+    _modules.conv2d = lambda x, w, **kw: _conv.conv2d(x, w, **{**kw, "impl": "xla"})
+    _modules.max_pool = lambda x, **kw: _conv.max_pool(x, **{**kw, "impl": "xla"})
     spec = MODELS[args.model]["config"]
     model = build_model(
         spec["model"],

@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, PRNGKeyArray
 
 from .._checks import Interval, Options, TypeOf, check
 from .._errors import ConfigError
 from ._options import Described, ModelOption
 
-Initializer = Callable[..., Array]
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Array, PRNGKeyArray
+
+Initializer = Callable[..., "Array"]  # a string: jaxtyping is imported for type checking only
 
 INITIALIZERS = ("default", "normal", "uniform", "s9")
 # None: the initialiser has no scale to set.

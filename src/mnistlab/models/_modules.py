@@ -9,17 +9,19 @@ and :func:`~mnistlab.models._conv.avg_pool`, so each backend gets its fastest fo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flax.linen as nn
 import jax.numpy as jnp
 from flax.linen.dtypes import promote_dtype
-from jaxtyping import Array, Float
 
 from .._errors import ConfigError
 from ._conv import avg_pool, conv2d, max_pool
 from ._layers import ConvLayer, PoolLayer, parse_layers
 from ._options import check_activation
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Array, Float
 
 # The default CNN ("cnn"). Retune it here: everything else reads this one constant.
 CNN_LAYERS = "conv32k3,pool2,conv64k3,pool2,dense128"

@@ -9,10 +9,10 @@ the image size) live in that model's builder.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import flax.linen as nn
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import NoneOK, Options, TypeOf, check
 from .._errors import ConfigError
@@ -20,6 +20,9 @@ from ._init import initializers
 from ._layers import flat_features, parse_layers
 from ._model import INPUT_LAYOUTS, KINDS, FeatureModel, Model
 from ._modules import CNN, CNN_LAYERS, MLP, Autoencoder, BinaryMLP, SoftmaxRegression
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Array, Float, PRNGKeyArray
 
 CNN_PRESETS = {
     "cnn": CNN_LAYERS,  # the configurable one's default

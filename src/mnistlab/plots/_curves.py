@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Float
 
 from .._errors import ConfigError
 from ._base import (
@@ -36,6 +35,7 @@ from ._records import (
 )
 
 if TYPE_CHECKING:
+    from jaxtyping import Float
     from matplotlib.figure import Figure
 
 # Each split with a fixed colour in every figure.

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Float, Int
 
 from .._errors import ConfigError, check_int
 from ._base import (
@@ -29,6 +28,7 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
+    from jaxtyping import Float, Int
     from matplotlib.figure import Figure
 
 MAX_ANNOTATED_CLASSES = 20

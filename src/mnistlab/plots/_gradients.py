@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Float
 
 from .._errors import ConfigError
 from ._base import (
@@ -25,6 +24,7 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
+    from jaxtyping import Float
     from matplotlib.figure import Figure
 
 GRADIENT_COLS = 3

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Int, Shaped
 
 from .._errors import ConfigError, check_int
 from ._base import (
@@ -25,6 +24,7 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
+    from jaxtyping import Int, Shaped
     from matplotlib.figure import Figure
 
 GRID_CELL = (1.1, 1.3)  # inches per image in sample_grid, its title included

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from jaxtyping import Float
 
 from .._errors import ConfigError, check_int
 from ._base import (
@@ -29,6 +28,7 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
+    from jaxtyping import Float
     from matplotlib.figure import Figure
 
 TEMPLATE_COLS, TILE_COLS, FILTER_COLS = 5, 8, 8

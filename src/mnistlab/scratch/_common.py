@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import operator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from jaxtyping import Bool, Float, Int
 
 from .._checks import Interval, Items, Options, check, check_params
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Bool, Float, Int
 
 # Study S9's network: 784 pixels -> 500 -> 250 (ReLU) -> 10 logits (softmax + cross-entropy).
 HIDDEN = (500, 250)

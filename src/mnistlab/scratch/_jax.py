@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import functools
 import time
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jaxtyping import Array, Bool, Float, Int
 
 from .._checks import Options, check
 from ._common import Layer, Params
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Array, Bool, Float, Int
 
 METHODS = ("manual", "autograd")
 

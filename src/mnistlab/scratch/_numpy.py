@@ -8,11 +8,15 @@ textbook derivation reads; it is kept only so its cost can be measured next to t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from jaxtyping import Float, Int
 
 from .._checks import Options, check
 from ._common import Layer, Params
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Float, Int
 
 FORMS = ("batched", "einsum")
 

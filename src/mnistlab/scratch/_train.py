@@ -13,14 +13,16 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from jaxtyping import Float, Int
 
 from .._errors import ConfigError
 from . import _jax, _numpy
 from ._common import BatchPlan, Params, as_numpy, check_dtype
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Float, Int
 
 EvalSets = Mapping[str, tuple[np.ndarray, np.ndarray]]
 

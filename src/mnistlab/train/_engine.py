@@ -24,7 +24,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from .._compute import eval_indices
+from .._compute import eval_indices, over_seeds
 from .._errors import ConfigError
 from ..data import Dataset, NormStats, batch_indices, num_batches
 from ..models import Model
@@ -205,18 +205,29 @@ class Engine:
 
     # one seed ---------------------------------------------------------------------------------
 
-    def _objective(self, params, x, y, mask):
+    def objective(self, params, x, y, mask):
+        """What training differentiates for one seed: ``(total, (loss_sum, correct))``.
+
+        ``total`` is the mean per-example loss over the rows of ``mask`` plus the penalties
+        (:meth:`add_penalty`); ``x`` is prepared input (:attr:`prepare`), ``y`` the labels.
+        """
         loss, correct = self.per_example(params, x, y)
         w = mask.astype(loss.dtype)
         loss_sum = (loss * w).sum()
-        total = loss_sum / jnp.maximum(w.sum(), 1)
-        # The studies add the penalty to the loss (S1: lambda * sum theta^2), so it is part of
-        # what is differentiated; decoupled weight decay lives in the optimizer instead.
-        if self.config.l2:
-            total = total + self.config.l2 * _losses.l2_penalty(params)
-        if self.config.l1:
-            total = total + self.config.l1 * _losses.l1_penalty(params)
+        total = self.add_penalty(loss_sum / jnp.maximum(w.sum(), 1), params)
         return total, (loss_sum, (correct * w).sum())
+
+    def add_penalty(self, value, params):
+        """``value`` plus the run's ``--l2`` and ``--l1`` terms (in that order), as training adds them.
+
+        The studies add the penalty to the loss (S1: lambda * sum theta^2), so it is part of what
+        is differentiated; decoupled weight decay lives in the optimizer instead.
+        """
+        if self.config.l2:
+            value = value + self.config.l2 * _losses.l2_penalty(params)
+        if self.config.l1:
+            value = value + self.config.l1 * _losses.l1_penalty(params)
+        return value
 
     def _epoch_one(self, params, opt_state, shuffle_key, epoch, images, labels):
         cfg = self.config
@@ -227,7 +238,7 @@ class Engine:
             params, opt_state = carry
             i, m = batch
             x, y = self.prepare(images[i]), labels[i]
-            (total, (loss_sum, correct)), grads = jax.value_and_grad(self._objective, has_aux=True)(
+            (total, (loss_sum, correct)), grads = jax.value_and_grad(self.objective, has_aux=True)(
                 params, x, y, m
             )
             updates, opt_state = self.tx.update(grads, opt_state, params)
@@ -250,21 +261,8 @@ class Engine:
     # all seeds --------------------------------------------------------------------------------
 
     def _per_seed(self, fn, in_axes):
-        """``vmap(fn)`` over the seed axis; with one seed, ``fn`` itself on the squeezed axis.
-
-        A size-1 vmap is not free: it turns every matmul into a batched one, which XLA:CPU may
-        run slower, so a single seed gets the plain program.
-        """
-        if len(self.seeds) > 1:
-            return jax.vmap(fn, in_axes=in_axes)
-
-        def one(*args):
-            args = [
-                jax.tree.map(lambda a: a[0], a) if ax == 0 else a for a, ax in zip(args, in_axes, strict=True)
-            ]
-            return jax.tree.map(lambda a: a[None], fn(*args))
-
-        return one
+        """``fn`` over the seed axis: vmapped for several seeds, plain for one (see ``over_seeds``)."""
+        return over_seeds(fn, len(self.seeds) > 1, in_axes)
 
     def _epoch_all(self, state: TrainState, epoch, images, labels):
         self.traces += 1

@@ -12,15 +12,9 @@ from typing import Any
 import numpy as np
 from jaxtyping import ArrayLike, Bool, Float, Int
 
-from .._errors import ConfigError, check_int
+from .._errors import ConfigError
 from ._metrics import _binary_labels, _float_vector, _same_length, check_probs
-
-
-def _count(name: str, value, minimum: int = 1) -> int:
-    k = check_int(name, value)
-    if k < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}; got {k}")
-    return k
+from ._metrics import check_count as _count
 
 
 def _top(values: np.ndarray, candidates: np.ndarray, k: int, *, largest: bool) -> list[int]:

@@ -17,6 +17,8 @@ import pytest
 
 from mnistlab.cli import main
 from mnistlab.evaluate import (
+    Evaluation,
+    Metrics,
     calibration,
     evaluate,
     evaluate_run,
@@ -183,9 +185,61 @@ def test_evaluation_compiles_one_program_for_every_set(classifier_run):
 
 
 def test_evaluate_run_without_the_training_set(classifier_run):
-    res = evaluate_run(classifier_run, train=False)
+    res = evaluate_run(classifier_run, train=False).metrics
     assert "highest_loss_train" not in res
     assert res["examples"] == 1000
+
+
+def test_evaluate_run_returns_an_evaluation_that_prints_short(classifier_run):
+    import warnings
+
+    from sklearn.metrics import classification_report
+
+    ev = evaluate_run(classifier_run, train=False)
+    assert isinstance(ev, Evaluation)
+    assert isinstance(ev.metrics, Metrics)
+    # One line in a notebook or a REPL, not every array: what was scored, how many, how well.
+    text = repr(ev)
+    assert "\n" not in text
+    assert len(text) < 200, text
+    for fragment in ("MNIST", "test", "1,000 examples", "epoch 1", "accuracy", "loss", "2 seeds"):
+        assert fragment in text, (fragment, text)
+    assert f"{100 * ev.metrics.accuracy:.2f}%" in text
+    assert repr(ev.metrics).startswith("Metrics(")
+    assert len(repr(ev.metrics)) < 200
+    page = ev._repr_html_()
+    assert page.count("<table") == 2  # the headline numbers, then one row per class
+    assert page.split("mnistlab-per-class")[1].count("<tr>") == 1 + 10  # a header, ten classes
+    assert len(page) < 5000
+
+    # Typed fields, the JSON form and the old dict-style access agree.
+    m, js = ev.metrics, ev.metrics.to_json()
+    assert js == m  # a Metrics reads like its JSON dict
+    assert m["accuracy"] == m.accuracy == js["accuracy"]
+    assert m.per_class["3"].recall == m.per_class["3"].accuracy == js["per_class"]["3"]["recall"]
+    assert m.get("binary") is None
+    assert "highest_loss_train" not in m
+    head = "run dataset title split examples epoch seeds class_names ensemble loss loss_per_seed"
+    assert list(js)[:11] == head.split()  # in today's order; additions come later
+
+    # Per-class F1 and the averages are classification_report's rows.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = classification_report(
+            ev.dataset.labels, ev.predictions, labels=range(10), output_dict=True, zero_division=np.nan
+        )
+    for k, name in enumerate(m.class_names):
+        row, c = report[str(k)], m.per_class[name]
+        assert (c.precision, c.recall, c.f1, c.examples) == pytest.approx(
+            (row["precision"], row["recall"], row["f1-score"], row["support"]), rel=1e-12
+        )
+    for avg, key in ((m.macro_avg, "macro avg"), (m.weighted_avg, "weighted avg")):
+        row = report[key]
+        assert (avg.precision, avg.recall, avg.f1, avg.examples) == pytest.approx(
+            (row["precision"], row["recall"], row["f1-score"], row["support"]), rel=1e-12
+        )
+    assert js["averages"]["macro"]["f1"] == pytest.approx(report["macro avg"]["f1-score"], rel=1e-12)
+    assert report["accuracy"] == pytest.approx(m.ensemble_accuracy, abs=1e-12)
 
 
 def test_evaluate_option_errors_are_one_line(classifier_run, capsys):
@@ -323,7 +377,7 @@ def test_highest_loss_training_examples_of_a_corrupted_run_are_mostly_mislabelle
     config = TrainConfig(dataset="mnist-sample", model="mlp", widths=(256,), epochs=2, corrupt=2000)
     result = train(config, out=tmp_path / "s6", quiet=True)
     assert result.status == "completed"
-    res = evaluate_run(tmp_path / "s6", highest_loss=500)
+    res = evaluate_run(tmp_path / "s6", highest_loss=500).metrics
     hl = res["highest_loss_train"]
     assert hl["k"] == 500
     assert hl["base_rate"] == pytest.approx(0.45, abs=0.02)

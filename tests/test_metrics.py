@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
 
 from mnistlab import ConfigError
 from mnistlab.evaluate import (
+    averaged_metrics,
     binary_extremes,
     calibration,
     confident_examples,
@@ -53,6 +55,98 @@ def test_precision_and_recall_with_a_class_that_never_appears_and_one_never_pred
     # precision = correct / predicted, NaN when never predicted; recall = correct / support, NaN when absent
     np.testing.assert_allclose(m["precision"], [2 / 4, nan, 0 / 1, nan])
     np.testing.assert_allclose(m["recall"], [2 / 3, 0 / 2, nan, nan])
+
+
+def test_f1_by_hand_with_a_class_that_never_appears_and_one_never_predicted():
+    # The case above: F1 = 2 correct / (support + predicted). Class 1 occurs but is never
+    # predicted: F1 0 (badly predicted), though its precision is undefined. Class 3 neither
+    # occurs nor is predicted: F1 undefined too.
+    m = per_class_metrics(confusion_matrix([0, 0, 1, 1, 0], [0, 2, 0, 0, 0], 4))
+    np.testing.assert_allclose(m["f1"], [2 * 2 / (3 + 4), 0.0, 0.0, nan])
+    avg = averaged_metrics(confusion_matrix([0, 0, 1, 1, 0], [0, 2, 0, 0, 0], 4))
+    # Undefined values are left out of the averages, not counted as 0.
+    assert avg["macro"]["precision"] == pytest.approx((2 / 4 + 0) / 2)
+    assert avg["macro"]["recall"] == pytest.approx((2 / 3 + 0) / 2)
+    assert avg["macro"]["f1"] == pytest.approx((4 / 7 + 0 + 0) / 3)
+    assert avg["weighted"]["precision"] == pytest.approx(2 / 4)  # class 2's weight (support) is 0
+    assert avg["weighted"]["recall"] == pytest.approx((3 * 2 / 3 + 2 * 0) / 5)
+    assert avg["weighted"]["f1"] == pytest.approx((3 * 4 / 7 + 2 * 0 + 0 * 0) / 5)
+    assert avg["macro"]["examples"] == avg["weighted"]["examples"] == 5
+
+
+def _sklearn_rows(labels, preds, k, zero_division):
+    """scikit-learn's per-class precision, recall, F1, support and its macro / weighted averages."""
+    from sklearn.metrics import classification_report, precision_recall_fscore_support
+
+    classes = list(range(k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # UndefinedMetricWarning: the cases are chosen to have them
+        per_class = precision_recall_fscore_support(
+            labels, preds, labels=classes, zero_division=zero_division
+        )
+        report = classification_report(
+            labels, preds, labels=classes, output_dict=True, zero_division=zero_division
+        )
+    return per_class, report
+
+
+def _random_case(seed: int):
+    """Labels and predictions over ``k`` classes, some never occurring, some never predicted."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 8))
+    n = int(rng.integers(1, 60))
+    labels = rng.choice(rng.permutation(k)[: rng.integers(1, k + 1)], size=n)
+    preds = np.where(
+        rng.random(n) < 0.5, labels, rng.choice(rng.permutation(k)[: rng.integers(1, k + 1)], size=n)
+    )
+    return labels, preds, k
+
+
+EDGE_CASES = [
+    ([0, 1, 2, 2], [0, 1, 2, 2], 3),  # perfect
+    ([0, 0, 0], [1, 1, 1], 2),  # class 0 never predicted, class 1 never occurs: nothing right
+    ([0, 0, 1], [0, 0, 0], 3),  # class 1 never predicted, class 2 neither occurs nor is predicted
+    ([2], [2], 4),  # one example
+]
+
+
+@pytest.mark.parametrize("case", [*EDGE_CASES, *range(20)])
+def test_per_class_and_averaged_metrics_match_sklearn_with_zero_division_nan(case):
+    labels, preds, k = _random_case(case) if isinstance(case, int) else case
+    m = per_class_metrics(confusion_matrix(labels, preds, k))
+    avg = averaged_metrics(confusion_matrix(labels, preds, k))
+    (p, r, f, support), report = _sklearn_rows(labels, preds, k, np.nan)
+    np.testing.assert_allclose(m["precision"], p, rtol=1e-12)  # NaN where sklearn has NaN, too
+    np.testing.assert_allclose(m["recall"], r, rtol=1e-12)
+    np.testing.assert_allclose(m["f1"], f, rtol=1e-12)
+    np.testing.assert_array_equal(m["support"], support)
+    for ours, theirs in (("macro", "macro avg"), ("weighted", "weighted avg")):
+        row = report[theirs]
+        if ours == "weighted" and not (support[~np.isnan(p)] > 0).any():
+            # No class with a precision has support: sklearn falls back to the unweighted mean,
+            # here the weighted average is undefined.
+            assert np.isnan(avg[ours]["precision"])
+            continue
+        assert avg[ours]["precision"] == pytest.approx(row["precision"], rel=1e-12, nan_ok=True)
+        assert avg[ours]["recall"] == pytest.approx(row["recall"], rel=1e-12, nan_ok=True)
+        assert avg[ours]["f1"] == pytest.approx(row["f1-score"], rel=1e-12, nan_ok=True)
+        assert avg[ours]["examples"] == row["support"] == len(labels)
+
+
+def test_sklearns_default_zero_division_counts_the_undefined_values_as_zero():
+    # Where ours are NaN, sklearn's default puts 0 and averages it in: lower averages. F1 is the
+    # same either way except for a class that neither occurs nor is predicted.
+    labels, preds, k = [0, 0, 1, 1, 0], [0, 2, 0, 0, 0], 4
+    m = per_class_metrics(confusion_matrix(labels, preds, k))
+    (p, r, f, _), report = _sklearn_rows(labels, preds, k, 0.0)
+    np.testing.assert_allclose(np.nan_to_num(m["precision"]), p)
+    np.testing.assert_allclose(np.nan_to_num(m["recall"]), r)
+    np.testing.assert_allclose(np.nan_to_num(m["f1"]), f)
+    assert report["macro avg"]["precision"] == pytest.approx(np.nan_to_num(m["precision"]).mean())
+    assert (
+        report["macro avg"]["precision"]
+        < averaged_metrics(confusion_matrix(labels, preds, k))["macro"]["precision"]
+    )
 
 
 def test_per_class_metrics_rejects_a_non_square_matrix():

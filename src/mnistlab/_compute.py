@@ -3,13 +3,17 @@
 - :func:`precision`: the numeric mode a dtype needs (float64 only inside an x64 context);
 - :func:`eval_indices`: a set of ``n`` examples as padded, masked fixed-size chunks, so a
   compiled evaluation program sees one shape whatever the set's size;
-- :func:`chunk_size`: how big those chunks are for a set of ``n``.
+- :func:`chunk_size`: how big those chunks are for a set of ``n``;
+- :func:`padded_chunks` and :func:`map_chunks`: the same idea from Python, for programs called
+  once per chunk (scoring, prediction, summed gradients);
+- :func:`over_seeds`: a function of one seed's parameters mapped over a run's leading seed axis.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -43,3 +47,59 @@ def chunk_size(n: int, largest: int) -> int:
     if n >= largest:
         return largest
     return min(largest, 1 << max(n - 1, 0).bit_length())
+
+
+def padded_chunks(arrays: Sequence[np.ndarray], size: int) -> Iterator[tuple[list[np.ndarray], int]]:
+    """Consecutive ``size``-row chunks of equally long ``arrays``, each with its number of real rows.
+
+    The last chunk is padded with zero rows up to ``size``, so a program called on every chunk sees
+    one shape (one compilation) and memory stays bounded whatever the set's size. The caller drops
+    or masks the padded rows' results: zeros are valid inputs (a blank image, class 0), not
+    neutral ones.
+    """
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
+        raise ValueError(f"padded_chunks needs arrays of one length; got {[len(a) for a in arrays]}")
+    for start in range(0, n, size):
+        part = [np.asarray(a[start : start + size]) for a in arrays]
+        real = len(part[0])
+        if real < size:
+            part = [np.concatenate([p, np.zeros((size - real, *p.shape[1:]), p.dtype)]) for p in part]
+        yield part, real
+
+
+def map_chunks(fn: Callable, arrays: Sequence[np.ndarray], size: int):
+    """``fn(*chunk)`` over :func:`padded_chunks` of ``arrays``, as if called on all of them at once.
+
+    ``fn`` returns a pytree of arrays whose FIRST axis is the example axis; each leaf comes back as
+    one NumPy array over the real rows of every chunk, padding cut off. ``arrays`` must not be empty.
+    """
+    import jax
+
+    outs = [
+        jax.tree.map(lambda a, r=real: np.asarray(a)[:r], fn(*part))
+        for part, real in padded_chunks(arrays, size)
+    ]
+    if not outs:
+        raise ValueError("map_chunks needs at least one row")
+    return jax.tree.map(lambda *parts: np.concatenate(parts), *outs)
+
+
+def over_seeds(fn: Callable, several: bool, in_axes: int | tuple | None = 0) -> Callable:
+    """``fn`` (of one seed's arguments) over the leading seed axis of the arguments whose axis is 0.
+
+    ``jax.vmap(fn, in_axes)`` for ``several`` seeds. For one, ``fn`` itself on the arguments with
+    that axis dropped, its outputs given it back: a size-1 vmap is not free, it turns every matmul
+    into a batched one, which XLA:CPU may run slower. ``in_axes`` is 0 or None per argument.
+    """
+    import jax
+
+    if several:
+        return jax.vmap(fn, in_axes=in_axes)
+
+    def one(*args):
+        axes = in_axes if isinstance(in_axes, tuple | list) else (in_axes,) * len(args)
+        args = [jax.tree.map(lambda a: a[0], a) if ax == 0 else a for a, ax in zip(args, axes, strict=True)]
+        return jax.tree.map(lambda a: a[None], fn(*args))
+
+    return one

@@ -46,7 +46,7 @@ def evaluate_cmd(
         examples=examples,
         bins=bins,
         train=not no_train,
-    )
+    ).metrics.to_json()
     if as_json:
         print_json(res)
         return

@@ -7,20 +7,16 @@ give the same answer. Indices are positions in the arrays given.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from jaxtyping import ArrayLike, Bool, Float, Int
 
-from .._errors import ConfigError, check_int
+from .._errors import ConfigError
 from ._metrics import _binary_labels, _float_vector, _same_length, check_probs
+from ._metrics import check_count as _count
 
-
-def _count(name: str, value, minimum: int = 1) -> int:
-    k = check_int(name, value)
-    if k < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}; got {k}")
-    return k
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import ArrayLike, Bool, Float, Int
 
 
 def _top(values: np.ndarray, candidates: np.ndarray, k: int, *, largest: bool) -> list[int]:

@@ -1,5 +1,5 @@
-"""Classification metrics on plain NumPy arrays: confusion matrix, precision and recall, top-k,
-calibration, ROC.
+"""Classification metrics on plain NumPy arrays: confusion matrix, precision, recall and F1 (per
+class and averaged), top-k, calibration, ROC.
 
 Every function checks its inputs and raises a one-line :class:`~mnistlab.ConfigError` naming the
 parameter, what it expects and what it got, so a shape mix-up fails here rather than as a silently
@@ -11,12 +11,16 @@ turn NaN into null.
 from __future__ import annotations
 
 import math
-from typing import Any
+import operator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from jaxtyping import ArrayLike, Bool, Float, Int
 
-from .._errors import ConfigError, check_int
+from .._checks import Interval, check
+from .._errors import ConfigError
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import ArrayLike, Bool, Float, Int
 
 # Rows of a probability matrix are accepted as summing to 1 within this: float32 softmax rows of
 # ten classes are off by ~1e-7, a bfloat16 model's by ~1e-3.
@@ -24,6 +28,11 @@ _ROW_SUM_TOLERANCE = 1e-2
 
 
 # --- validation ----------------------------------------------------------------------------------
+
+
+def check_count(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum`` (anything with ``__index__``), else a one-line ConfigError."""
+    return operator.index(check(name, value, [Interval(int, minimum, None)]))
 
 
 def _shape_text(a: np.ndarray) -> str:
@@ -103,9 +112,7 @@ def confusion_matrix(
     Every class gets its row and column, also one that never occurs, so the matrix of a subset
     lines up with the class names.
     """
-    k = check_int("num_classes", num_classes)
-    if k < 1:
-        raise ConfigError(f"num_classes must be >= 1; got {k}")
+    k = check_count("num_classes", num_classes)
     y = _int_vector("labels", labels)
     p = _int_vector("predictions", predictions)
     _same_length("labels", y, "predictions", p)
@@ -116,10 +123,15 @@ def confusion_matrix(
 
 def per_class_metrics(cm: Int[ArrayLike, "k k"]) -> dict[str, np.ndarray]:
     """Per class: ``support`` (true examples), ``predicted`` (times predicted), ``correct``,
-    ``precision`` and ``recall`` (= the class's accuracy) from a confusion matrix.
+    ``precision``, ``recall`` (= the class's accuracy) and ``f1`` from a confusion matrix.
 
     ``recall`` is NaN for a class that never occurs and ``precision`` NaN for one never predicted:
-    those are undefined, not zero.
+    those are undefined, not zero. ``f1 = 2 correct / (support + predicted)``, the harmonic mean
+    of the two where both exist, is NaN only for a class that neither occurs nor is predicted;
+    a class that occurs but is never predicted has F1 0 (it is badly predicted, not missing).
+
+    scikit-learn's ``precision_recall_fscore_support(..., zero_division=np.nan)`` gives the same
+    numbers; its default ``zero_division="warn"`` (and ``0``) puts 0 where these are NaN.
     """
     m = np.asarray(cm)
     if m.ndim != 2 or m.shape[0] != m.shape[1] or not np.issubdtype(m.dtype, np.integer):
@@ -133,13 +145,41 @@ def per_class_metrics(cm: Int[ArrayLike, "k k"]) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(predicted > 0, correct / np.maximum(predicted, 1), np.nan)
         recall = np.where(support > 0, correct / np.maximum(support, 1), np.nan)
+        both = support + predicted
+        f1 = np.where(both > 0, 2 * correct / np.maximum(both, 1), np.nan)
     return {
         "support": support,
         "predicted": predicted,
         "correct": correct,
         "precision": precision.astype(np.float64),
         "recall": recall.astype(np.float64),
+        "f1": f1.astype(np.float64),
     }
+
+
+def averaged_metrics(cm: Int[ArrayLike, "k k"]) -> dict[str, dict[str, float]]:
+    """The macro and support-weighted averages of precision, recall and F1 over the classes:
+    the ``macro avg`` and ``weighted avg`` rows of scikit-learn's ``classification_report``.
+
+    ``{"macro": {"precision", "recall", "f1", "examples"}, "weighted": {...}}``, ``examples``
+    being every example counted. A class whose value is NaN (undefined, see
+    :func:`per_class_metrics`) is left out of that average rather than counted as 0, as
+    scikit-learn does with ``zero_division=np.nan``; an average with nothing left, or a weighted
+    one whose remaining classes all have support 0, is NaN (there scikit-learn falls back to the
+    unweighted mean).
+    """
+    pc = per_class_metrics(cm)
+    support = pc["support"].astype(np.float64)
+    out: dict[str, dict[str, float]] = {"macro": {}, "weighted": {}}
+    for name in ("precision", "recall", "f1"):
+        v = pc[name]
+        ok = ~np.isnan(v)
+        out["macro"][name] = float(v[ok].mean()) if ok.any() else math.nan
+        w = support[ok]
+        out["weighted"][name] = float((v[ok] * w).sum() / w.sum()) if w.sum() > 0 else math.nan
+    for avg in out.values():
+        avg["examples"] = int(pc["support"].sum())
+    return out
 
 
 # --- top-k and calibration -----------------------------------------------------------------------
@@ -152,9 +192,9 @@ def top_k_accuracy(probs: Float[ArrayLike, "n k"], labels: Int[ArrayLike, " n"],
     accuracy of ``probs.argmax(axis=1)``.
     """
     p, y = check_probs(probs, labels)
-    k = check_int("k", k)
-    if not 1 <= k <= p.shape[1]:
-        raise ConfigError(f"k must lie in [1, {p.shape[1]}] (the number of classes); got {k}")
+    k = operator.index(
+        check("k", k, [Interval(int, 1, p.shape[1])], hint=f" ({p.shape[1]}: the number of classes)")
+    )
     _nonempty("probs", len(p))
     true_p = p[np.arange(len(p)), y][:, None]
     cols = np.arange(p.shape[1])[None, :]
@@ -174,9 +214,7 @@ def calibration(
     ``ece = sum_b count_b / n * |accuracy_b - confidence_b|``.
     """
     p, y = check_probs(probs, labels)
-    bins = check_int("bins", bins)
-    if bins < 1:
-        raise ConfigError(f"bins must be >= 1; got {bins}")
+    bins = check_count("bins", bins)
     _nonempty("probs", len(p))
     conf = p.max(axis=1)
     right = (p.argmax(axis=1) == y).astype(np.float64)

@@ -65,19 +65,19 @@ def open_run(path: str | os.PathLike) -> RunRecord:
     each file once. The ONE function of the report that reads a run folder.
 
     A folder that is not a run is a ConfigError (for the user: before any work starts). A run
-    whose parameters cannot be loaded is read again, by ``read_run``, only to tell those two apart:
-    its record carries the error, and the page reports what the files hold.
+    whose parameters cannot be loaded keeps the error in its record, and the page reports what
+    the files hold.
     """
     from ..evaluate import load_run
-    from ..train import read_metrics, read_run
+    from ..runs import RunDir
 
+    run = RunDir.open(path)  # config.toml and run.json, read once; a folder that is no run fails here
     try:
-        model = load_run(path)  # reads config.toml and run.json, builds the model, loads parameters
-        run_dir, config, info, error = model.run_dir, model.config, model.info, None
+        model, error = load_run(run), None  # builds the model and loads the parameters
     except MnistlabError as exc:
-        run_dir, config, info = read_run(path)  # raises again if the folder itself is the problem
         model, error = None, exc
-    epochs, step_loss = read_metrics(run_dir)
+    run_dir, config, info = run.path, run.config, run.info
+    epochs, step_loss = run.metrics(), run.steps()
     return RunRecord(run_dir, config, info, epochs, step_loss, model, error)
 
 
@@ -154,9 +154,9 @@ def _inspect(sec: RunSection, keep: Path | None, data_dir, examples: int, inits,
         sec.notes.append("An autoencoder has no classes: the classification figures are left out.")
         return
     ev = evaluate(run, test, examples=examples, train_losses=data.train, mislabelled=data.mislabelled)
-    sec.metrics = ev.metrics
-    F.evaluation(sec, keep, ev.metrics, ev.probs, test, names, binary=run.kind == "binary")
-    F.hardest(sec, keep, ev.metrics, data.train, names)
+    sec.metrics = metrics = ev.metrics.to_json()
+    F.evaluation(sec, keep, metrics, ev.probs, test, names, binary=run.kind == "binary")
+    F.hardest(sec, keep, metrics, data.train, names)
     n_inits = (100 if run.kind == "binary" else 0) if inits is None else inits
     if n_inits:
         accs = init_accuracies(run, test, n=n_inits, key=key)

@@ -17,7 +17,8 @@ from ..runs import (
     save_checkpoint,
     to_toml,
 )
-from ._engine import Engine, FitResult, History, TrainState, fit, make_prepare
+from ._engine import Engine, FitResult, History, TrainState, make_prepare
+from ._fit import fit
 from ._losses import (
     LOSSES,
     binary_cross_entropy,

@@ -24,9 +24,9 @@ import numpy as np
 import optax
 from jax import lax
 
-from .._compute import eval_indices
+from .._compute import eval_indices, over_seeds
 from .._errors import ConfigError
-from ..data import Dataset, NormStats, batch_indices, num_batches
+from ..data import NormStats, batch_indices, num_batches
 from ..models import Model
 from ..optim import make_optimizer, make_schedule
 from ..runs import TrainConfig, resolve
@@ -205,18 +205,29 @@ class Engine:
 
     # one seed ---------------------------------------------------------------------------------
 
-    def _objective(self, params, x, y, mask):
+    def objective(self, params, x, y, mask):
+        """What training differentiates for one seed: ``(total, (loss_sum, correct))``.
+
+        ``total`` is the mean per-example loss over the rows of ``mask`` plus the penalties
+        (:meth:`add_penalty`); ``x`` is prepared input (:attr:`prepare`), ``y`` the labels.
+        """
         loss, correct = self.per_example(params, x, y)
         w = mask.astype(loss.dtype)
         loss_sum = (loss * w).sum()
-        total = loss_sum / jnp.maximum(w.sum(), 1)
-        # The studies add the penalty to the loss (S1: lambda * sum theta^2), so it is part of
-        # what is differentiated; decoupled weight decay lives in the optimizer instead.
-        if self.config.l2:
-            total = total + self.config.l2 * _losses.l2_penalty(params)
-        if self.config.l1:
-            total = total + self.config.l1 * _losses.l1_penalty(params)
+        total = self.add_penalty(loss_sum / jnp.maximum(w.sum(), 1), params)
         return total, (loss_sum, (correct * w).sum())
+
+    def add_penalty(self, value, params):
+        """``value`` plus the run's ``--l2`` and ``--l1`` terms (in that order), as training adds them.
+
+        The studies add the penalty to the loss (S1: lambda * sum theta^2), so it is part of what
+        is differentiated; decoupled weight decay lives in the optimizer instead.
+        """
+        if self.config.l2:
+            value = value + self.config.l2 * _losses.l2_penalty(params)
+        if self.config.l1:
+            value = value + self.config.l1 * _losses.l1_penalty(params)
+        return value
 
     def _epoch_one(self, params, opt_state, shuffle_key, epoch, images, labels):
         cfg = self.config
@@ -227,7 +238,7 @@ class Engine:
             params, opt_state = carry
             i, m = batch
             x, y = self.prepare(images[i]), labels[i]
-            (total, (loss_sum, correct)), grads = jax.value_and_grad(self._objective, has_aux=True)(
+            (total, (loss_sum, correct)), grads = jax.value_and_grad(self.objective, has_aux=True)(
                 params, x, y, m
             )
             updates, opt_state = self.tx.update(grads, opt_state, params)
@@ -250,21 +261,8 @@ class Engine:
     # all seeds --------------------------------------------------------------------------------
 
     def _per_seed(self, fn, in_axes):
-        """``vmap(fn)`` over the seed axis; with one seed, ``fn`` itself on the squeezed axis.
-
-        A size-1 vmap is not free: it turns every matmul into a batched one, which XLA:CPU may
-        run slower, so a single seed gets the plain program.
-        """
-        if len(self.seeds) > 1:
-            return jax.vmap(fn, in_axes=in_axes)
-
-        def one(*args):
-            args = [
-                jax.tree.map(lambda a: a[0], a) if ax == 0 else a for a, ax in zip(args, in_axes, strict=True)
-            ]
-            return jax.tree.map(lambda a: a[None], fn(*args))
-
-        return one
+        """``fn`` over the seed axis: vmapped for several seeds, plain for one (see ``over_seeds``)."""
+        return over_seeds(fn, len(self.seeds) > 1, in_axes)
 
     def _epoch_all(self, state: TrainState, epoch, images, labels):
         self.traces += 1
@@ -301,107 +299,3 @@ class Engine:
             self.compile_seconds += time.perf_counter() - t
         loss_sum, correct = self._eval_fns[key](params, images, labels, idx, mask)
         return np.asarray(loss_sum, np.float64) / n, np.asarray(correct, np.float64) / n
-
-
-# --- the loop ----------------------------------------------------------------------------------
-
-
-def _first_bad(totals: np.ndarray) -> tuple[int, int, float] | None:
-    """(seed index, step index, value) of the first non-finite step loss, or None."""
-    bad = ~np.isfinite(totals)
-    if not bad.any():
-        return None
-    steps = np.where(bad.any(axis=1), bad.argmax(axis=1), totals.shape[1])
-    s = int(steps.argmin())
-    return s, int(steps[s]), float(totals[s, steps[s]])
-
-
-def fit(
-    engine: Engine,
-    train: Dataset,
-    *,
-    state: TrainState | None = None,
-    history: History | None = None,
-    evals: dict[str, Dataset] | None = None,
-    on_epoch: Callable[[int, TrainState, History], None] | None = None,
-    reporter=None,
-) -> FitResult:
-    """Train ``engine.config.epochs`` epochs (continuing ``history`` when resuming).
-
-    ``evals`` maps names ("validation", "test") to datasets scored after every epoch.
-    ``on_epoch(epoch, state, history)`` runs after each finished epoch (checkpointing).
-    A non-finite loss stops training: the result keeps the last finite state and says where.
-    """
-    cfg = engine.config
-    history = history or History()
-    state = state if state is not None else engine.init()
-    images = jax.device_put(np.asarray(train.images, np.uint8))
-    labels = jax.device_put(np.asarray(train.labels, np.int32))
-    eval_sets = {
-        name: (jax.device_put(ds.images), jax.device_put(ds.labels)) for name, ds in (evals or {}).items()
-    }
-    if cfg.eval_train:
-        eval_sets = {"train_eval": (images, labels), **eval_sets}
-    start = len(history.epochs)
-    # Examples trained on per epoch: a dropped last partial batch is not seen.
-    seen = engine.steps_per_epoch * cfg.batch_size if cfg.drop_last else len(train)
-    status, message = "completed", ""
-    if reporter:
-        reporter.start(engine, start)
-    engine.compile_epoch(state, images, labels)
-    for x, y in eval_sets.values():
-        engine.evaluate(state.params, x, y)  # compile now, so epoch times are steady-state
-    if reporter:
-        reporter.compiled(engine.compile_seconds)
-    epoch = start
-    try:
-        for epoch in range(start, cfg.epochs):
-            t0 = time.perf_counter()
-            new_state, totals, loss_sum, correct = engine.run_epoch(state, epoch, images, labels)
-            totals = np.asarray(totals)  # blocks until the epoch is done
-            seconds = time.perf_counter() - t0
-            bad = _first_bad(totals)
-            record = {
-                "epoch": epoch + 1,
-                "step": (epoch + 1) * engine.steps_per_epoch,
-                "lr": float(engine.schedule(epoch * engine.steps_per_epoch)),
-                "train_loss": (np.asarray(loss_sum, np.float64) / seen).tolist(),
-                "train_accuracy": (np.asarray(correct, np.float64) / seen).tolist(),
-                "epoch_seconds": seconds,
-                "examples_per_second": seen * len(engine.seeds) / seconds,
-            }
-            t1 = time.perf_counter()
-            for name, (x, y) in eval_sets.items():
-                loss, acc = engine.evaluate(new_state.params, x, y)
-                record[f"{name}_loss"], record[f"{name}_accuracy"] = loss.tolist(), acc.tolist()
-            record["eval_seconds"] = time.perf_counter() - t1
-            if engine.model.kind == "autoencoder":
-                record = {k: v for k, v in record.items() if not k.endswith("accuracy")}
-            history.step_loss.append(totals.astype(np.float32))
-            if bad is not None:
-                seed_i, step_i, value = bad
-                record["diverged"] = True
-                history.epochs.append(record)
-                which = f" (seed {engine.seeds[seed_i]})" if len(engine.seeds) > 1 else ""
-                message = (
-                    f"diverged at epoch {epoch + 1}, step {step_i + 1}{which}: loss is {value}; "
-                    f"try a smaller learning rate (--lr, now {cfg.lr:g})"
-                )
-                status = "diverged"
-                if reporter:
-                    reporter.epoch(record, history)
-                break
-            history.epochs.append(record)
-            state = new_state
-            if reporter:
-                reporter.epoch(record, history)
-            if on_epoch:
-                on_epoch(epoch + 1, state, history)
-    except KeyboardInterrupt:
-        status = "interrupted"
-        message = f"interrupted during epoch {epoch + 1}; the last finished epoch is {len(history.epochs)}"
-    finally:
-        if reporter:
-            reporter.stop()
-    done = len([r for r in history.epochs if not r.get("diverged")])
-    return FitResult(state, history, status, message, engine.compile_seconds, done)

@@ -9,12 +9,15 @@ tree; the engine adds ``coefficient * penalty(params)`` once per batch.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Bool, Float, Int, PyTree
 
 from .._errors import ConfigError
+
+if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
+    from jaxtyping import Array, ArrayLike, Bool, Float, Int, PyTree
 
 
 def softmax_cross_entropy(

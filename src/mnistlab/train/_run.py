@@ -243,7 +243,8 @@ def train(
 
 
 def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, command) -> RunResult:
-    from ._engine import Engine, History, fit
+    from ._engine import Engine, History
+    from ._fit import fit
 
     reporter = ConsoleReporter(console, quiet=quiet)
     config = resolve(config)

@@ -1,0 +1,118 @@
+"""The training loop: epochs of an :class:`~mnistlab.train.Engine`, with evaluation, progress,
+divergence detection and a per-epoch callback (which the run uses to checkpoint).
+
+Why here and not in the engine: the engine is the compiled programs; this is the Python that
+drives them epoch by epoch, where interruptions and non-finite losses are handled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+from ..data import Dataset
+from ._engine import Engine, FitResult, History, TrainState
+
+
+def _first_bad(totals: np.ndarray) -> tuple[int, int, float] | None:
+    """(seed index, step index, value) of the first non-finite step loss, or None."""
+    bad = ~np.isfinite(totals)
+    if not bad.any():
+        return None
+    steps = np.where(bad.any(axis=1), bad.argmax(axis=1), totals.shape[1])
+    s = int(steps.argmin())
+    return s, int(steps[s]), float(totals[s, steps[s]])
+
+
+def fit(
+    engine: Engine,
+    train: Dataset,
+    *,
+    state: TrainState | None = None,
+    history: History | None = None,
+    evals: dict[str, Dataset] | None = None,
+    on_epoch: Callable[[int, TrainState, History], None] | None = None,
+    reporter=None,
+) -> FitResult:
+    """Train ``engine.config.epochs`` epochs (continuing ``history`` when resuming).
+
+    ``evals`` maps names ("validation", "test") to datasets scored after every epoch.
+    ``on_epoch(epoch, state, history)`` runs after each finished epoch (checkpointing).
+    A non-finite loss stops training: the result keeps the last finite state and says where.
+    """
+    cfg = engine.config
+    history = history or History()
+    state = state if state is not None else engine.init()
+    images = jax.device_put(np.asarray(train.images, np.uint8))
+    labels = jax.device_put(np.asarray(train.labels, np.int32))
+    eval_sets = {
+        name: (jax.device_put(ds.images), jax.device_put(ds.labels)) for name, ds in (evals or {}).items()
+    }
+    if cfg.eval_train:
+        eval_sets = {"train_eval": (images, labels), **eval_sets}
+    start = len(history.epochs)
+    # Examples trained on per epoch: a dropped last partial batch is not seen.
+    seen = engine.steps_per_epoch * cfg.batch_size if cfg.drop_last else len(train)
+    status, message = "completed", ""
+    if reporter:
+        reporter.start(engine, start)
+    engine.compile_epoch(state, images, labels)
+    for x, y in eval_sets.values():
+        engine.evaluate(state.params, x, y)  # compile now, so epoch times are steady-state
+    if reporter:
+        reporter.compiled(engine.compile_seconds)
+    epoch = start
+    try:
+        for epoch in range(start, cfg.epochs):
+            t0 = time.perf_counter()
+            new_state, totals, loss_sum, correct = engine.run_epoch(state, epoch, images, labels)
+            totals = np.asarray(totals)  # blocks until the epoch is done
+            seconds = time.perf_counter() - t0
+            bad = _first_bad(totals)
+            record = {
+                "epoch": epoch + 1,
+                "step": (epoch + 1) * engine.steps_per_epoch,
+                "lr": float(engine.schedule(epoch * engine.steps_per_epoch)),
+                "train_loss": (np.asarray(loss_sum, np.float64) / seen).tolist(),
+                "train_accuracy": (np.asarray(correct, np.float64) / seen).tolist(),
+                "epoch_seconds": seconds,
+                "examples_per_second": seen * len(engine.seeds) / seconds,
+            }
+            t1 = time.perf_counter()
+            for name, (x, y) in eval_sets.items():
+                loss, acc = engine.evaluate(new_state.params, x, y)
+                record[f"{name}_loss"], record[f"{name}_accuracy"] = loss.tolist(), acc.tolist()
+            record["eval_seconds"] = time.perf_counter() - t1
+            if engine.model.kind == "autoencoder":
+                record = {k: v for k, v in record.items() if not k.endswith("accuracy")}
+            history.step_loss.append(totals.astype(np.float32))
+            if bad is not None:
+                seed_i, step_i, value = bad
+                record["diverged"] = True
+                history.epochs.append(record)
+                which = f" (seed {engine.seeds[seed_i]})" if len(engine.seeds) > 1 else ""
+                message = (
+                    f"diverged at epoch {epoch + 1}, step {step_i + 1}{which}: loss is {value}; "
+                    f"try a smaller learning rate (--lr, now {cfg.lr:g})"
+                )
+                status = "diverged"
+                if reporter:
+                    reporter.epoch(record, history)
+                break
+            history.epochs.append(record)
+            state = new_state
+            if reporter:
+                reporter.epoch(record, history)
+            if on_epoch:
+                on_epoch(epoch + 1, state, history)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        message = f"interrupted during epoch {epoch + 1}; the last finished epoch is {len(history.epochs)}"
+    finally:
+        if reporter:
+            reporter.stop()
+    done = len([r for r in history.epochs if not r.get("diverged")])
+    return FitResult(state, history, status, message, engine.compile_seconds, done)

@@ -10,26 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mnistlab.cli import main
+from cli_helpers import assert_user_error, run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_user_error(code: int, err: str, *fragments: str, exit: int = 2) -> None:
-    """One line on stderr, no traceback; exit 2 for a usage error, 1 for a runtime failure."""
-    assert code == exit
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in err
-    for f in fragments:
-        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
 
 
 def test_readme_main_command_via_python_m(tmp_path):

@@ -10,14 +10,8 @@ import sys
 
 import pytest
 
-from mnistlab.cli import main
+from cli_helpers import run_cli
 from mnistlab.runs import params
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_version_works_on_its_own(capsys):

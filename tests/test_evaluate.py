@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from cli_helpers import assert_user_error, run_cli
 from mnistlab.cli import main
 from mnistlab.evaluate import (
     Evaluation,
@@ -65,26 +66,11 @@ def binary_run(env, cheap_compiles, tmp_path_factory):
     return run_dir
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def strict_json(text: str):
     def refuse(name):
         raise AssertionError(f"JSON holds {name}")
 
     return json.loads(text, parse_constant=refuse)
-
-
-def assert_user_error(code: int, err: str, *fragments: str) -> None:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
-    assert lines[0].startswith("error: ")
-    for f in fragments:
-        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
 
 
 # --- a classifier ---------------------------------------------------------------------------------

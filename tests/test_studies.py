@@ -99,14 +99,18 @@ def test_every_option_is_declared_with_constraints_and_every_size_has_an_upper_b
         (
             studies.LogisticConfig,
             {"epochs": 1.5},
-            "epochs (--epochs) must be an integer in [1, 1000]; got 1.5",
+            "epochs (--epochs) must be a positive integer <= 1000; got 1.5",
         ),
         (studies.LogisticConfig, {"epochs": True}, "got True"),  # a bool is not an epoch count
         (studies.LogisticConfig, {"lr": float("nan")}, "lr (--lr) must be a number > 0; got nan"),
         (studies.LogisticConfig, {"skip": "numpy,jax-grad"}, "leaves nothing to run"),
         (studies.LogisticConfig, {"skip": "jax"}, "skip (--skip) must be one of numpy, jax-grad; got 'jax'"),
         (studies.OptimizersConfig, {"adam_lr": -1}, "adam_lr (--adam-lr) must be a number > 0; got -1"),
-        (studies.OptimizersConfig, {"batch_size": 60_001}, "batch_size (--batch-size) must be an integer in"),
+        (
+            studies.OptimizersConfig,
+            {"batch_size": 60_001},
+            "batch_size (--batch-size) must be a positive integer <= 60000",
+        ),
         (studies.OptimizersConfig, {"dataset": "fashion"}, "did you mean 'fashion-mnist'?"),
         (studies.BackpropConfig, {"full": "yes"}, "full (--full) must be true or false; got 'yes'"),
     ],

@@ -16,6 +16,7 @@ import jax
 import numpy as np
 import pytest
 
+from cli_helpers import assert_user_error, run_cli
 from mnistlab import data
 from mnistlab.cli import main
 from mnistlab.train import load_toml
@@ -61,26 +62,9 @@ def compilation_cache(tmp_path_factory):
     cc.reset_cache()
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def one_line(text: str) -> str:
     """Rich wraps long lines at the console width: join them back."""
     return " ".join(text.split())
-
-
-def assert_user_error(code: int, err: str, *fragments: str, exit: int = 2) -> None:
-    """One line on stderr, no traceback; exit 2 for a usage error, 1 for a runtime failure."""
-    assert code == exit, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in err
-    for f in fragments:
-        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
 
 
 def npz_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -84,7 +84,8 @@ class Interval:
         lo_in = self.closed in ("both", "left")
         if what == "an integer" and self.low in (0, 1) and lo_in:
             what = "a positive integer" if self.low == 1 else "a non-negative integer"
-            return what if self.high is None else f"{what} <= {_fmt(self.high)}"
+            hi_in = self.closed in ("both", "right")
+            return what if self.high is None else f"{what} {'<=' if hi_in else '<'} {_fmt(self.high)}"
         hi_in = self.closed in ("both", "right")
         if self.low is None and self.high is None:
             return what if what == "an integer" else "a finite number"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._errors import DataError
+from .._reprs import html_rows
 
 if TYPE_CHECKING:  # annotations only: jaxtyping's import costs half of `import mnistlab`
     from jaxtyping import Int, UInt8
@@ -130,12 +131,7 @@ class Dataset:
             ("origin", self.provenance.origin),
             ("transforms", ", ".join(self.provenance.transforms) or "none"),
         ]
-        cells = "".join(
-            f'<tr><th style="text-align:left">{html.escape(k)}</th>'
-            f'<td style="text-align:left">{html.escape(v)}</td></tr>'
-            for k, v in rows
-        )
-        return f"<div><table>{cells}</table>{self._strip_html()}</div>"
+        return f"<div>{html_rows(rows, css_class='mnistlab-dataset')}{self._strip_html()}</div>"
 
     def _strip_html(self) -> str:
         k = min(_STRIP_IMAGES, len(self))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._reprs import html_rows
 from ..data import Dataset
 from ..runs import finite
 
@@ -226,9 +227,7 @@ def _html_table(m: Metrics) -> str:
         if m.binary and m.binary.get("roc_auc") is not None:
             rows.append(("ROC AUC", f"{m.binary['roc_auc']:.4f}"))
     esc = html.escape
-    out = ['<table class="mnistlab-metrics">']
-    out += [f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows]
-    out.append("</table>")
+    out = [html_rows(rows, css_class="mnistlab-metrics")]
     if m.per_class:
         head = "".join(
             f"<th>{h}</th>" for h in ("class", "examples", "predicted", "precision", "recall", "F1")

@@ -21,6 +21,7 @@ import datetime as _dt
 import functools
 import io
 import json
+import math
 import os
 import re
 import statistics
@@ -43,7 +44,11 @@ CONFIG_HEADER = "mnistlab train config"
 def mean_std(values) -> tuple[float, float]:
     """Mean and sample standard deviation of a per-seed list (a lone number: itself and 0)."""
     values = values if isinstance(values, list) else [values]
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+    m = statistics.fmean(values)
+    if len(values) < 2:
+        return m, 0.0
+    # By hand rather than statistics.stdev, which fails on NaN (a diverged seed) instead of giving NaN.
+    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
 
 
 def format_seeds(value, *, percent: bool) -> str:

@@ -17,6 +17,7 @@ from ..runs import (
     save_checkpoint,
     to_toml,
 )
+from ._data import RunData, build_model_for, prepare_data
 from ._engine import Engine, FitResult, History, TrainState, make_prepare
 from ._fit import fit
 from ._losses import (
@@ -29,7 +30,7 @@ from ._losses import (
     softmax_cross_entropy,
     squared_error,
 )
-from ._run import RunData, RunResult, build_model_for, prepare_data, read_metrics, read_run, resume, train
+from ._run import RunResult, read_metrics, read_run, resume, train
 
 __all__ = [
     "DTYPES",

@@ -13,139 +13,78 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConfigError, DataError, MnistlabError
-from ..data import (
-    Dataset,
-    NormStats,
-    corrupt_labels,
-    fit_normalization,
-    load,
-    select_classes,
-    stratified_split_indices,
-    train_val_split,
+from .._errors import ConfigError, MnistlabError
+from .._reprs import html_rows
+from ..runs import (
+    CHECKPOINT,
+    RunDir,
+    TrainConfig,
+    check_out,
+    device_info,
+    format_seeds,
+    mean_std,
+    resolve,
+    versions,
 )
-from ..runs import CHECKPOINT, RunDir, TrainConfig, check_out, device_info, mean_std, resolve, versions
 from ..runs import now as _now
 from ._console import ConsoleReporter
+from ._data import RunData, build_model_for, prepare_data, with_model_defaults
 
 EPOCH_DEPENDENT_SCHEDULES = ("cosine", "warmup-cosine", "one-cycle")
 
 
-@dataclass
-class RunData:
-    config: TrainConfig  # with ``dataset`` resolved
-    train: Dataset
-    evals: dict[str, Dataset]
-    norm: NormStats | None
-    notice: str | None = None
-    # With ``corrupt``: which training images carry a wrong label (derived, for inspection only).
-    mislabelled: np.ndarray | None = None
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        return tuple(self.train.class_names)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.train.class_names)
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
 @dataclass
 class RunResult:
+    """How a run ended: its folder, config, status, history and summary (and the final state)."""
+
     run_dir: Path
     config: TrainConfig
     status: str
     message: str
-    history: Any
-    summary: dict = field(default_factory=dict)
-    state: Any = None
+    history: Any = field(repr=False)
+    summary: dict = field(default_factory=dict, repr=False)
+    state: Any = field(default=None, repr=False)
 
+    def _headline(self) -> str:
+        s = self.summary
+        if "final_test_accuracy" in s:
+            acc = format_seeds(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
+            return f"test accuracy {acc} after {_epochs(s['epochs'])}"
+        if "final_test_loss" in s:
+            return f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}"
+        return self.message or "no epoch finished"
 
-# --- data ---------------------------------------------------------------------------------------
-
-
-def prepare_data(config: TrainConfig, *, data_dir=None, progress: bool = True) -> RunData:
-    """Load, select, corrupt, split and fit normalisation exactly as ``config`` says."""
-    import jax
-
-    notice = None
-    name = config.dataset
-    if name == "auto":
-        try:
-            # Quietly: failing mirrors are expected offline, and the notice below says what happened.
-            train = load("mnist", "train", data_dir=data_dir, progress=False, timeout=10)
-            test = load("mnist", "test", data_dir=data_dir, progress=False, timeout=10)
-            name = "mnist"
-        except DataError as exc:
-            why = str(exc).split(";")[0]
-            notice = (
-                f"MNIST is not cached and could not be downloaded ({why}); training on the bundled "
-                "MNIST sample (5,000 images: 4,000 train / 1,000 test) instead. Give --dataset mnist "
-                "to insist, or `mnistlab data fetch mnist` when online."
-            )
-            name = "mnist-sample"
-    if name != "mnist" or config.dataset != "auto":
-        train = load(name, "train", data_dir=data_dir, progress=progress)
-        test = load(name, "test", data_dir=data_dir, progress=progress)
-    config = config.replace(dataset=name)
-    if config.classes:  # select_classes checks the indices against the dataset
-        train, test = select_classes(train, config.classes), select_classes(test, config.classes)
-    data_key = jax.random.PRNGKey(config.data_seed)
-    if config.corrupt:
-        if config.corrupt > len(train):
-            raise ConfigError(
-                f"corrupt must be <= {len(train)} (the training set's size); got {config.corrupt}"
-            )
-        train, mislabelled = corrupt_labels(train, config.corrupt, key=jax.random.fold_in(data_key, 0))
-    else:
-        mislabelled = None
-    evals = {}
-    if config.val_fraction:
-        val_key = jax.random.fold_in(data_key, 1)
-        if mislabelled is not None:  # the same split, applied to the mask
-            rest, _ = stratified_split_indices(train.labels, config.val_fraction, key=val_key)
-            mislabelled = mislabelled[rest]
-        train, val = train_val_split(train, config.val_fraction, key=val_key)
-        evals["validation"] = val
-    evals["test"] = test
-    norm = fit_normalization(train.images) if config.preprocess == "global" else None
-    return RunData(config, train, evals, norm, notice, mislabelled)
-
-
-def build_model_for(config: TrainConfig, num_classes: int, image_shape):
-    from ..models import build_model
-
-    model = build_model(
-        config.model,
-        num_classes=num_classes,
-        widths=config.widths,
-        activation=config.activation,
-        layers=config.layers,
-        init=config.init,
-        init_scale=config.init_scale,
-        image_shape=tuple(image_shape),
-    )
-    if model.kind == "binary" and num_classes != 2:
-        raise ConfigError(
-            f"model {config.model} is a binary classifier and needs exactly two classes; got {num_classes}. "
-            "Give --classes A,B (B becomes label 1, the positive class), e.g. --classes 7,1"
+    def __repr__(self) -> str:
+        # One line: the parameters and history stay out of a notebook's output.
+        c = self.config
+        return (
+            f"RunResult({str(self.run_dir)!r}, {c.model} on {c.dataset}, {self.status}: {self._headline()})"
         )
-    return model
 
-
-def _with_model_defaults(config: TrainConfig, spec: dict) -> TrainConfig:
-    """Write the model's own defaults (widths, activation, layers, init scale) into the config,
-    so the saved config.toml names every number and stays right if a default changes later."""
-    changes = {}
-    if "widths" in spec:
-        changes["widths"] = tuple(spec["widths"])
-    if "activation" in spec:
-        changes["activation"] = spec["activation"]
-    if "layers" in spec:
-        changes["layers"] = spec["layers"]
-    if spec.get("init_scale") is not None:
-        changes["init_scale"] = float(spec["init_scale"])
-    return config.replace(**changes)
+    def _repr_html_(self) -> str:
+        s, c = self.summary, self.config
+        rows = [
+            ("run", str(self.run_dir)),
+            ("model", f"{c.model} on {c.dataset}, {c.optimizer} lr {c.lr:g}, batch {c.batch_size}"),
+            ("status", self.status + (f" ({self.message})" if self.message else "")),
+            ("result", self._headline()),
+        ]
+        if "best_test_accuracy" in s:
+            rows.append(
+                ("best test accuracy", f"{100 * s['best_test_accuracy']:.2f}% at epoch {s['best_epoch']}")
+            )
+        if "train_seconds" in s:
+            rows.append(
+                (
+                    "time",
+                    f"{s['train_seconds']:.1f} s training + {s.get('compile_seconds', 0):.1f} s compiling",
+                )
+            )
+        return html_rows(rows, css_class="mnistlab-run")
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -259,7 +198,7 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
         )
     config = data.config
     model = build_model_for(config, data.num_classes, data.train.image_shape)
-    config = _with_model_defaults(config, model.spec)
+    config = with_model_defaults(config, model.spec)
     engine = Engine(
         model,
         config,

@@ -226,6 +226,7 @@ def _chromium(*args: str) -> subprocess.CompletedProcess:
 
 
 @needs_chromium
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(runs, tmp_path, capsys):
     out = tmp_path / "compare.html"
     assert main(["report", str(runs["a"]), str(runs["binary"]), "--out", str(out), "--inits", "10"]) == 0

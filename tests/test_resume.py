@@ -19,6 +19,8 @@ import pytest
 from mnistlab.cli import main
 from mnistlab.runs import _checkpoint
 
+pytestmark = pytest.mark.slow  # each test kills and restarts a real training process
+
 ARGS = [
     "--dataset",
     "mnist-sample",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import DataDir, app, command_line, opt, sub_app, user_errors
+from ._app import DataDir, Json, app, command_line, opt, print_json, sub_app, user_errors
 
 study_app = sub_app("Studies: one command per experiment of the course, timed, tabulated and saved.")
 app.add_typer(study_app, name="study")
@@ -21,6 +21,16 @@ StudyDtype = Annotated[str, typer.Option("--dtype", help="float32 or float64.")]
 StudySeed = Annotated[int, typer.Option("--seed", help="Seed of the initial parameters and the batch order.")]
 StudyQuiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines, only the table.")]
 StudyOut = Annotated[Path | None, opt("Results folder (default studies/<study>-<time>).", "--out")]
+
+
+def _show(result, as_json: bool) -> None:
+    """The table (a terminal) or results.json's content (``--json``) on stdout."""
+    from .. import studies
+
+    if as_json:
+        print_json({"out": str(result.out_dir), **result.info})
+    else:
+        studies.print_summary(result)
 
 
 @study_app.command("backprop")
@@ -58,6 +68,7 @@ def study_backprop(
     ] = None,
     out: StudyOut = None,
     quiet: StudyQuiet = False,
+    as_json: Json = False,
 ):
     """Study S9: the [500, 250] ReLU network by hand in NumPy, by hand in JAX, by jax.grad, and
     sklearn's MLPClassifier: training, compile and prediction times, accuracy, learning curves."""
@@ -76,7 +87,7 @@ def study_backprop(
         skip=studies.parse_skip(skip, studies.IMPLEMENTATIONS),
     )
     result = studies.run_backprop(config, data_dir=data_dir, out=out, quiet=quiet, command=command_line())
-    studies.print_summary(result)
+    _show(result, as_json)
 
 
 @study_app.command("logistic")
@@ -95,6 +106,7 @@ def study_logistic(
     skip: Annotated[str | None, opt("Leave out numpy or jax-grad.", "--skip")] = None,
     out: StudyOut = None,
     quiet: StudyQuiet = False,
+    as_json: Json = False,
 ):
     """S9 follow-up: logistic regression by a hand-written NumPy gradient vs jax.grad (accuracy, speed)."""
     from .. import studies
@@ -110,7 +122,7 @@ def study_logistic(
         skip=studies.parse_skip(skip, studies.LOGISTIC_IMPLEMENTATIONS),
     )
     result = studies.run_logistic(config, data_dir=data_dir, out=out, quiet=quiet, command=command_line())
-    studies.print_summary(result)
+    _show(result, as_json)
 
 
 @study_app.command("optimizers")
@@ -129,6 +141,7 @@ def study_optimizers(
     seed: StudySeed = 0,
     out: StudyOut = None,
     quiet: StudyQuiet = False,
+    as_json: Json = False,
 ):
     """S9 follow-up: Adam vs SGD on the [500, 250] network from the same start (curves, accuracy)."""
     from .. import studies
@@ -144,4 +157,4 @@ def study_optimizers(
         seed=seed,
     )
     result = studies.run_optimizers(config, data_dir=data_dir, out=out, quiet=quiet, command=command_line())
-    studies.print_summary(result)
+    _show(result, as_json)

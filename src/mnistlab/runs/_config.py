@@ -182,7 +182,7 @@ class TrainConfig:
     optimizer: str = _p("adam", "Optimizer.", Options(_optimizers), group="optimizer")
     lr: float | None = _p(
         None,
-        "Learning rate (default per optimizer: sgd 0.1, momentum 0.01, adam 0.001, ...).",
+        "Learning rate (default: the optimizer's own, in README's optimizer table).",
         NoneOK(),
         _optim("lr"),
         group="optimizer",

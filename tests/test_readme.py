@@ -1,0 +1,119 @@
+"""README.md, as a new user reads it: every command it shows runs, in order, and its generated
+tables match the code."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_helpers import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", README.read_text(), re.M | re.S)
+
+
+def _commands() -> list[str]:
+    """Every command of the bash blocks after the first (the install lines), continuation lines
+    joined and comments dropped."""
+    out = []
+    for block in _blocks("bash")[1:]:
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            if words:  # a pipe stays a pipe
+                out.append(" ".join(w if w == "|" else shlex.quote(w) for w in words))
+    return out
+
+
+def test_readme_starts_with_the_install_and_run_and_the_test_commands():
+    first = _blocks("bash")[0].strip().splitlines()
+    assert first == [
+        "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/mnistlab train",
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
+    ]
+
+
+def test_readme_tables_are_generated_from_the_registries():
+    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "tools" / "readme_tables.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    text = README.read_text(encoding="utf-8")
+    assert tool.render(text) == text, "README's tables are out of date: run python tools/readme_tables.py"
+
+
+@pytest.fixture(scope="module")
+def tour(tmp_path_factory, shared_data_dir):
+    """A new user's folder: MNIST's files in ~/Downloads/mnist, Fashion-MNIST in the cache (as a
+    download would leave it), a drawing in my-digit.png."""
+    from PIL import Image
+
+    from mnistlab import data
+
+    root = tmp_path_factory.mktemp("readme")
+    home, cache, work = root / "home", root / "cache", root / "work"
+    (home / "Downloads").mkdir(parents=True)
+    (home / "Downloads" / "mnist").symlink_to(shared_data_dir / "mnist")
+    cache.mkdir()
+    (cache / "fashion-mnist").symlink_to(shared_data_dir / "fashion-mnist")
+    work.mkdir()
+    digit = data.load("mnist-sample", "test").images[0]
+    Image.fromarray(255 - np.asarray(digit)).resize((96, 96)).save(work / "my-digit.png")  # dark ink on white
+    return {"home": home, "cache": cache, "work": work}
+
+
+@pytest.fixture(scope="module")
+def shared_data_dir():
+    env = os.environ.get("MNISTLAB_TEST_DATA")
+    path = Path(env) if env else ROOT.parent / "shared" / "data"
+    if not (path / "mnist").is_dir() or not (path / "fashion-mnist").is_dir():
+        pytest.skip(f"the full MNIST and Fashion-MNIST are not at {path} (set MNISTLAB_TEST_DATA)")
+    return path.resolve()
+
+
+COMMANDS = _commands()
+
+
+def test_the_readme_shows_commands():
+    assert len(COMMANDS) >= 20
+    assert all(c.startswith("mnistlab ") for c in COMMANDS)
+
+
+@pytest.mark.full_data
+@pytest.mark.slow
+def test_every_readme_command_runs_in_order(tour, capsys, monkeypatch):
+    monkeypatch.chdir(tour["work"])
+    monkeypatch.setenv("HOME", str(tour["home"]))
+    monkeypatch.setenv("MNISTLAB_DATA_DIR", str(tour["cache"]))
+    for command in COMMANDS:
+        if "|" in command:  # a pipeline: through the shell, as typed
+            shell = command.replace("mnistlab ", f"{shlex.quote(sys.executable)} -m mnistlab ", 1)
+            proc = subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+            continue
+        args = [os.path.expanduser(a) for a in shlex.split(command)[1:]]
+        code, out, err = run_cli(capsys, *args)
+        assert code == 0, f"{command}\n{err}"
+        if "--json" in args:
+            json.loads(out)
+    work = tour["work"]
+    for run in ("mlp", "s4", "s7", "s8", "lenet5", "mlp-lr", "softmax"):
+        assert (work / "runs" / run / "params.npz").is_file(), run
+    assert json.loads((work / "runs" / "mlp" / "run.json").read_text())["summary"]["epochs"] == 4
+    assert (work / "compare.html").is_file()
+    assert (work / "grid.png").is_file()
+    # The README's Python: the run folder and the notebook view, in the same folder.
+    for block in _blocks("python"):
+        if 'open("runs/mlp")' in block or 'evaluate_run("runs/mlp")' in block:
+            exec(compile(block, "README.md", "exec"), {})

@@ -29,11 +29,13 @@ _GROUP_TITLES = {
 }
 
 
-def _scalar_type(annotation: Any) -> type:
-    """``float | None`` -> float; the type of one command-line value."""
+def scalar_type(annotation: Any) -> type:
+    """``float | None`` -> float; ``tuple[str, ...]`` -> tuple: the type of one command-line value."""
     hint = annotation if not isinstance(annotation, str) else eval(annotation, {}, {})
+    if typing.get_origin(hint) is tuple:
+        return tuple
     args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
-    return args[0]
+    return typing.get_origin(args[0]) or args[0]
 
 
 def _help(name: str, p: Param, default) -> str:
@@ -99,7 +101,7 @@ def config_parameters() -> list[inspect.Parameter]:
             )
             continue
         flag = p.flag or "--" + name.replace("_", "-")
-        kind = {"ints": str, "bool": bool}.get(p.cli) or _scalar_type(hints[name])
+        kind = {"ints": str, "bool": bool}.get(p.cli) or scalar_type(hints[name])
         out.append(_param(name, kind, help_text, panel, flag, metavar=p.metavar))
     return out
 
@@ -145,14 +147,18 @@ def given_config(values: dict[str, Any]) -> dict[str, Any]:
     return given
 
 
-def with_config_options(extra: list[inspect.Parameter]) -> Callable[[Callable], Callable]:
-    """Give a command function the config's options (then ``extra``) as its signature; the
-    function receives them all as keyword arguments."""
+def with_parameters(parameters: list[inspect.Parameter]) -> Callable[[Callable], Callable]:
+    """Give a command function ``parameters`` as its signature (Typer reads it); the function
+    receives them all as keyword arguments."""
 
     def decorate(fn: Callable) -> Callable:
-        parameters = [*config_parameters(), *extra]
         fn.__signature__ = inspect.Signature(parameters)
         fn.__annotations__ = {p.name: p.annotation for p in parameters}
         return fn
 
     return decorate
+
+
+def with_config_options(extra: list[inspect.Parameter]) -> Callable[[Callable], Callable]:
+    """The config's options (then ``extra``) as a command's signature."""
+    return with_parameters([*config_parameters(), *extra])

@@ -33,6 +33,7 @@ from ._config import (
     MAX_EPOCHS,
     Recipe,
     constraints,
+    flag,
     parse_skip,
 )
 from ._logistic import LOGISTIC_IMPLEMENTATIONS, LogisticConfig, run_logistic
@@ -86,6 +87,7 @@ __all__ = [
     "constraints",
     "curves_csv",
     "default_out",
+    "flag",
     "get_study",
     "load_data",
     "parse_skip",

@@ -30,15 +30,15 @@ _GROUP_TITLES = {
 
 
 def scalar_type(annotation: Any) -> type:
-    """``float | None`` -> float; ``tuple[str, ...]`` -> tuple: the type of one command-line value."""
-    hint = annotation if not isinstance(annotation, str) else eval(annotation, {}, {})
-    if typing.get_origin(hint) is tuple:
+    """``float | None`` -> float; ``tuple[str, ...]`` -> tuple: the type of one command-line value
+    (``annotation`` resolved, as ``typing.get_type_hints`` gives it)."""
+    if typing.get_origin(annotation) is tuple:
         return tuple
-    args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
     return typing.get_origin(args[0]) or args[0]
 
 
-def _help(name: str, p: Param, default) -> str:
+def _help(p: Param, default) -> str:
     text = p.help  # the choices, if any, show as the metavar: --optimizer [sgd|momentum|...]
     if default not in (None, ()) and p.cli != "seeds":
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
@@ -84,7 +84,7 @@ def config_parameters() -> list[inspect.Parameter]:
         if not p.cli:
             continue
         panel = _GROUP_TITLES[p.group]
-        help_text = _help(name, p, defaults[name])
+        help_text = _help(p, defaults[name])
         if p.cli == "seeds":
             out.append(
                 _param("seed", int, "Seed of initialisation and shuffling (default 0).", panel, "--seed")

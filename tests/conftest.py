@@ -81,6 +81,34 @@ def cheap_compiles():
         jax.config.update("jax_disable_most_optimizations", previous)
 
 
+@pytest.fixture(scope="module")
+def compilation_cache(tmp_path_factory):
+    """A persistent compilation cache private to this test session, so that runs of one program
+    (the same config twice, a resumed run, a refit on equally shaped data, a subprocess given the
+    folder) compile it once. Yields its folder; the previous settings come back afterwards.
+
+    Modules that want it everywhere use ``pytestmark = pytest.mark.usefixtures("compilation_cache")``.
+    """
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache as cc
+
+    names = (
+        "jax_compilation_cache_dir",
+        "jax_persistent_cache_min_compile_time_secs",
+        "jax_persistent_cache_min_entry_size_bytes",
+    )
+    old = {name: getattr(jax.config, name) for name in names}
+    folder = tmp_path_factory.getbasetemp() / "jax-compilation-cache"
+    cc.reset_cache()
+    jax.config.update(names[0], str(folder))
+    jax.config.update(names[1], 0)
+    jax.config.update(names[2], 0)
+    yield folder
+    for name, value in old.items():
+        jax.config.update(name, value)
+    cc.reset_cache()
+
+
 @pytest.fixture
 def x64():
     """float64 for the finite-difference checks, switched back so other tests see the default."""

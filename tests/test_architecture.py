@@ -19,7 +19,7 @@ LAYERS = [
     {"runs"},
     {"train"},
     {"evaluate", "scratch"},
-    {"report", "studies"},
+    {"report", "studies", "sklearn"},
     {"cli", "__main__"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

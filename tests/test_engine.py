@@ -37,36 +37,13 @@ from mnistlab.train import (
 )
 from mnistlab.train import train as train_run
 
+# Engines with the same program (the same config twice, another seed) share its compilation.
+pytestmark = pytest.mark.usefixtures("compilation_cache")
+
 N_TRAIN = 1000
 # The base of most runs here: a small MLP that learns the 1,000-image subset in three epochs.
 BASE = dict(dataset="mnist-sample", model="mlp", widths=(32,), optimizer="adam", lr=3e-3, epochs=3)
 DIVERGED_RE = r"diverged at epoch \d+, step \d+: loss is (nan|inf|-inf); try a smaller learning rate"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _compile_each_program_once(tmp_path_factory):
-    """Engines with the same program (the same config twice, another seed) share its compilation.
-
-    Each Engine compiles ahead of time, so without this every run pays the full XLA compile again.
-    A persistent compilation cache private to this test session makes the repeats cheap; the
-    previous settings come back afterwards.
-    """
-    from jax.experimental.compilation_cache import compilation_cache
-
-    names = (
-        "jax_compilation_cache_dir",
-        "jax_persistent_cache_min_compile_time_secs",
-        "jax_persistent_cache_min_entry_size_bytes",
-    )
-    old = {name: getattr(jax.config, name) for name in names}
-    compilation_cache.reset_cache()
-    jax.config.update(names[0], str(tmp_path_factory.getbasetemp() / "jax-compilation-cache"))
-    jax.config.update(names[1], 0)
-    jax.config.update(names[2], 0)
-    yield
-    for name, value in old.items():
-        jax.config.update(name, value)
-    compilation_cache.reset_cache()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from mnistlab._errors import ConfigError, DataError
 from mnistlab.sklearn import CONFIG_PARAMS, NOT_PARAMS, MnistlabClassifier, clear_engine_cache
 from mnistlab.train import Engine, TrainConfig, build_model_for, fit, resolve
 
-pytestmark = pytest.mark.usefixtures("cheap_compiles", "_persistent_compilation_cache")
+pytestmark = pytest.mark.usefixtures("cheap_compiles", "compilation_cache")
 
 N = 600
 # The estimator checks feed small tabular sets (make_blobs, 2-10 features) to 17 differently shaped
@@ -35,27 +35,6 @@ N = 600
 CHECKED = MnistlabClassifier(widths=(), optimizer="sgd", lr=0.5, epochs=20, batch_size=32)
 # Checks that do not pass, with the reason (none today: a new failure must be looked at).
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
-
-
-@pytest.fixture(scope="module")
-def _persistent_compilation_cache(tmp_path_factory):
-    """A compilation cache private to this session, so an identical program compiles once."""
-    from jax.experimental.compilation_cache import compilation_cache
-
-    names = (
-        "jax_compilation_cache_dir",
-        "jax_persistent_cache_min_compile_time_secs",
-        "jax_persistent_cache_min_entry_size_bytes",
-    )
-    old = {name: getattr(jax.config, name) for name in names}
-    compilation_cache.reset_cache()
-    jax.config.update(names[0], str(tmp_path_factory.getbasetemp() / "jax-cache-sklearn"))
-    jax.config.update(names[1], 0)
-    jax.config.update(names[2], 0)
-    yield
-    for name, value in old.items():
-        jax.config.update(name, value)
-    compilation_cache.reset_cache()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,9 @@ from mnistlab import data
 from mnistlab.cli import main
 from mnistlab.train import load_toml
 
+# Runs of one program (--config repeats, resumes, the subprocess) compile it once.
+pytestmark = pytest.mark.usefixtures("compilation_cache")
+
 SMOKE = ["--dataset", "mnist-sample", "--model", "mlp", "--widths", "32", "--epochs", "2"]
 DIVERGING = ["--dataset", "mnist-sample", "--model", "softmax", "--optimizer", "sgd", "--lr", "1e38"]
 RUN_FILES = {
@@ -33,33 +36,6 @@ RUN_FILES = {
     "params.npz",
 }
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compilation_cache(tmp_path_factory):
-    """A persistent compilation cache private to this test session, so that runs of one program
-    (a run repeated with --config, a resumed run, the subprocess) compile it once.
-
-    Yields its folder, which the subprocess test hands to its child; the previous settings come back
-    afterwards.
-    """
-    from jax.experimental.compilation_cache import compilation_cache as cc
-
-    names = (
-        "jax_compilation_cache_dir",
-        "jax_persistent_cache_min_compile_time_secs",
-        "jax_persistent_cache_min_entry_size_bytes",
-    )
-    old = {name: getattr(jax.config, name) for name in names}
-    folder = tmp_path_factory.getbasetemp() / "jax-compilation-cache"
-    cc.reset_cache()
-    jax.config.update(names[0], str(folder))
-    jax.config.update(names[1], 0)
-    jax.config.update(names[2], 0)
-    yield folder
-    for name, value in old.items():
-        jax.config.update(name, value)
-    cc.reset_cache()
 
 
 def one_line(text: str) -> str:

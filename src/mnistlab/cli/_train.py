@@ -22,8 +22,9 @@ _TRAIN_HELP = """Train a model and save the run (config, metrics, checkpoints, p
 
 With no options: the default CNN on MNIST when it is cached or can be downloaded, otherwise on the
 bundled 5,000-image MNIST sample (and it says so). Every option is checked before any data is
-loaded. Exit code 0 when training finished, 1 when it diverged (the run is saved and says where),
-2 for a bad option, 130 when interrupted (resume with --resume RUN_DIR)."""
+loaded. Exit code 0 when training finished (or a callback of the Python API stopped it), 1 when
+it diverged (the run is saved and says where), 2 for a bad option, 130 when interrupted (resume
+with --resume RUN_DIR)."""
 
 _RUN = "Run folder"
 
@@ -67,6 +68,19 @@ _EXTRA = [
         ],
         False,
     ),
+    _extra(
+        "tensorboard",
+        Annotated[
+            bool,
+            typer.Option(
+                "--tensorboard",
+                help="Also write TensorBoard event files into <run>/tensorboard/ (step losses, epoch "
+                "metrics, learning rate, weight images, confusion matrix, hyperparameters); "
+                "needs the tensorboard extra.",
+            ),
+        ],
+        False,
+    ),
     _extra("as_json", Json, False),
 ]
 
@@ -77,8 +91,9 @@ _EXTRA = [
 def train_cmd(**options):
     from .. import train as T
 
-    data_dir, out, resume, config, quiet, report, as_json = (
-        options.pop(k) for k in ("data_dir", "out", "resume", "config", "quiet", "report", "as_json")
+    data_dir, out, resume, config, quiet, report, tensorboard, as_json = (
+        options.pop(k)
+        for k in ("data_dir", "out", "resume", "config", "quiet", "report", "tensorboard", "as_json")
     )
     given = given_config(options)
     if resume is not None:
@@ -89,12 +104,23 @@ def train_cmd(**options):
                 f"got {', '.join('--' + e.replace('_', '-') for e in extra)}"
             )
         result = T.resume(
-            resume, epochs=given.get("epochs"), data_dir=data_dir, quiet=quiet, command=command_line()
+            resume,
+            epochs=given.get("epochs"),
+            data_dir=data_dir,
+            quiet=quiet,
+            command=command_line(),
+            tensorboard=tensorboard,
         )
     else:
         base = T.load_toml(config).as_dict() if config else {}
         cfg = T.from_dict({**base, **given}, source=str(config) if config else "options")
-        result = T.train(cfg, data_dir=data_dir, out=out, quiet=quiet, command=command_line())
+        result = T.train(
+            cfg, data_dir=data_dir, out=out, quiet=quiet, command=command_line(), tensorboard=tensorboard
+        )
+    if tensorboard and result.status in ("completed", "stopped"):
+        from ..tensorboard import log_confusion_matrix
+
+        log_confusion_matrix(result.run_dir, data_dir=data_dir)
     report_path = None
     if report and result.status != "interrupted":
         from ..report import write_report
@@ -120,6 +146,8 @@ def train_cmd(**options):
     if result.status == "interrupted":
         sys.stderr.write(f"{result.message}\n")
         raise typer.Exit(130)
+    if result.status == "stopped":  # asked for (a callback), so a success: exit 0
+        sys.stderr.write(f"{result.message}\n")
 
 
 def _epochs(n: int) -> str:

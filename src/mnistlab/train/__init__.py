@@ -3,6 +3,11 @@
 >>> from mnistlab import train
 >>> result = train.train(train.TrainConfig(dataset="mnist-sample", model="mlp", epochs=2))
 >>> result.summary["final_test_accuracy"]
+
+Callbacks (plain callables ``callback(record, history, state) -> bool | None``, called after
+every epoch's checkpoint; True stops the run) and TensorBoard logs (``tensorboard=True``)::
+
+>>> train.train(config, callbacks=[lambda record, history, state: record["test_accuracy"][0] > 0.95])
 """
 
 from ..optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule
@@ -17,6 +22,7 @@ from ..runs import (
     save_checkpoint,
     to_toml,
 )
+from ._callbacks import Callback
 from ._data import RunData, build_model_for, prepare_data
 from ._engine import Engine, FitResult, History, TrainState, make_prepare
 from ._fit import fit
@@ -31,6 +37,7 @@ from ._losses import (
     squared_error,
 )
 from ._run import RunResult, read_metrics, read_run, resume, train
+from ._tensorboard import TENSORBOARD_DIR, MissingExtraError, TensorBoardLogger
 
 __all__ = [
     "DTYPES",
@@ -38,11 +45,15 @@ __all__ = [
     "OPTIMIZERS",
     "PREPROCESS",
     "SCHEDULES",
+    "TENSORBOARD_DIR",
+    "Callback",
     "Engine",
     "FitResult",
     "History",
+    "MissingExtraError",
     "RunData",
     "RunResult",
+    "TensorBoardLogger",
     "TrainConfig",
     "TrainState",
     "binary_cross_entropy",

@@ -1,5 +1,5 @@
 """The training loop: epochs of an :class:`~mnistlab.train.Engine`, with evaluation, progress,
-divergence detection and a per-epoch callback (which the run uses to checkpoint).
+divergence detection, the run's own per-epoch hook (its checkpoint) and the user's callbacks.
 
 Why here and not in the engine: the engine is the compiled programs; this is the Python that
 drives them epoch by epoch, where interruptions and non-finite losses are handled.
@@ -8,12 +8,13 @@ drives them epoch by epoch, where interruptions and non-finite losses are handle
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import jax
 import numpy as np
 
 from ..data import Dataset
+from ._callbacks import Callback, call_callbacks, check_callbacks
 from ._engine import Engine, FitResult, History, TrainState
 
 
@@ -35,14 +36,19 @@ def fit(
     history: History | None = None,
     evals: dict[str, Dataset] | None = None,
     on_epoch: Callable[[int, TrainState, History], None] | None = None,
+    callbacks: Sequence[Callback] | None = None,
     reporter=None,
 ) -> FitResult:
     """Train ``engine.config.epochs`` epochs (continuing ``history`` when resuming).
 
     ``evals`` maps names ("validation", "test") to datasets scored after every epoch.
-    ``on_epoch(epoch, state, history)`` runs after each finished epoch (checkpointing).
+    ``on_epoch(epoch, state, history)`` runs after each finished epoch (a run checkpoints there);
+    then each of ``callbacks`` is called as ``callback(record, history, state)``, and one that
+    returns True stops training after that epoch with status "stopped" (see
+    :mod:`mnistlab.train._callbacks` for the protocol).
     A non-finite loss stops training: the result keeps the last finite state and says where.
     """
+    callbacks = check_callbacks(callbacks)
     cfg = engine.config
     history = history or History()
     state = state if state is not None else engine.init()
@@ -108,6 +114,10 @@ def fit(
                 reporter.epoch(record, history)
             if on_epoch:
                 on_epoch(epoch + 1, state, history)
+            stop_by = call_callbacks(callbacks, record, history, state)
+            if stop_by is not None and epoch + 1 < cfg.epochs:
+                status, message = "stopped", f"stopped by callback {stop_by} after epoch {epoch + 1}"
+                break
     except KeyboardInterrupt:
         status = "interrupted"
         message = f"interrupted during epoch {epoch + 1}; the last finished epoch is {len(history.epochs)}"

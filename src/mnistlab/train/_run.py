@@ -7,12 +7,14 @@ decides what goes into it and when (a checkpoint after every epoch, the summary 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._checks import TypeOf, check
 from .._errors import ConfigError, MnistlabError
 from .._reprs import html_rows
 from ..runs import (
@@ -22,13 +24,15 @@ from ..runs import (
     check_out,
     device_info,
     format_seeds,
-    mean_std,
     resolve,
     versions,
 )
 from ..runs import now as _now
+from ._callbacks import Callback, check_callbacks
 from ._console import ConsoleReporter
-from ._data import RunData, build_model_for, prepare_data, with_model_defaults
+from ._data import build_model_for, prepare_data, with_model_defaults
+from ._summary import dataset_info, summarize_history, title_line
+from ._tensorboard import TENSORBOARD_DIR, finish_run_log, require_tensorboardx, run_logger
 
 EPOCH_DEPENDENT_SCHEDULES = ("cosine", "warmup-cosine", "one-cycle")
 
@@ -96,61 +100,7 @@ def read_metrics(run_dir: str | os.PathLike) -> tuple[list[dict], np.ndarray | N
     return run.metrics(), run.steps()
 
 
-def summarize_history(history, kind: str) -> dict:
-    """Final and best test numbers (mean over seeds; per-seed values and std alongside)."""
-    good = [r for r in history.epochs if not r.get("diverged")]
-    if not good:
-        return {}
-    last = good[-1]
-    out: dict[str, Any] = {"epochs": last["epoch"]}
-    metric = "test_accuracy" if kind != "autoencoder" else "test_loss"
-    for k, v in last.items():
-        if k.endswith(("_loss", "_accuracy")):
-            m, s = mean_std(v)
-            out[f"final_{k}"] = m
-            if isinstance(v, list) and len(v) > 1:
-                out[f"final_{k}_std"] = s
-                out[f"final_{k}_per_seed"] = v
-    if metric in last:
-        best = (max if kind != "autoencoder" else min)(good, key=lambda r: mean_std(r[metric])[0])
-        out[f"best_{metric}"] = mean_std(best[metric])[0]
-        out["best_epoch"] = best["epoch"]
-    out["train_seconds"] = sum(r["epoch_seconds"] for r in good)
-    out["mean_epoch_seconds"] = out["train_seconds"] / len(good)
-    return out
-
-
 # --- the two entry points -------------------------------------------------------------------------
-
-
-def _dataset_info(data: RunData) -> dict:
-    return {
-        "name": data.config.dataset,
-        "title": data.train.title,
-        "class_names": list(data.class_names),
-        "num_classes": data.num_classes,
-        "sizes": {"train": len(data.train), **{k: len(v) for k, v in data.evals.items()}},
-        "provenance": {
-            "train": data.train.provenance.as_dict(),
-            **{k: v.provenance.as_dict() for k, v in data.evals.items()},
-        },
-        "normalization": None if data.norm is None else {"mean": data.norm.mean, "std": data.norm.std},
-        "notice": data.notice,
-    }
-
-
-def _title(config: TrainConfig, data: RunData, engine) -> str:
-    seeds = config.seeds
-    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds {list(seeds)} in one program"
-    sizes = ", ".join(f"{len(v):,} {k}" for k, v in [("train", data.train), *data.evals.items()])
-    import jax
-
-    return (
-        f"Training {config.model} on {data.train.title} ({sizes}): {config.epochs} epochs of "
-        f"{engine.steps_per_epoch} steps (batch {config.batch_size}), {config.optimizer} lr {config.lr:g}"
-        f"{'' if config.schedule == 'constant' else ' ' + config.schedule}, {seed_text}, {config.dtype} on "
-        f"{jax.default_backend()}"
-    )
 
 
 def train(
@@ -161,14 +111,24 @@ def train(
     quiet: bool = False,
     console=None,
     command: str | None = None,
+    callbacks: Sequence[Callback] | None = None,
+    tensorboard: bool = False,
     _resume_from: RunDir | None = None,
 ) -> RunResult:
     """Train as ``config`` says, writing a run folder; returns how it ended and its summary.
 
     ``command`` is recorded in run.json (the CLI passes its command line).
+    ``callbacks``: called after every epoch, after its checkpoint, as ``callback(record, history,
+    state)``; one returning True stops the run after that epoch (status "stopped", resumable).
+    ``tensorboard``: also write TensorBoard event files into ``<run>/tensorboard/`` (a callback;
+    needs the ``tensorboard`` extra).
     """
     from .._compute import precision
 
+    callbacks = check_callbacks(callbacks)
+    check("tensorboard", tensorboard, [TypeOf(bool, "True or False")], flag="--tensorboard")
+    if tensorboard:
+        require_tensorboardx()  # before any data is read or any epoch is run
     with precision(config.dtype):
         return _train(
             config,
@@ -178,10 +138,14 @@ def train(
             console=console,
             resume_from=_resume_from,
             command=command,
+            callbacks=callbacks,
+            tensorboard=tensorboard,
         )
 
 
-def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, command) -> RunResult:
+def _train(
+    config: TrainConfig, *, data_dir, out, quiet, console, resume_from, command, callbacks, tensorboard
+) -> RunResult:
     from ._engine import Engine, History
     from ._fit import fit
 
@@ -215,7 +179,7 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
             "command": command,
             "versions": versions(),
             "device": device_info(),
-            "dataset": _dataset_info(data),
+            "dataset": dataset_info(data),
             "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
             "seeds": list(config.seeds),
             "steps_per_epoch": engine.steps_per_epoch,
@@ -228,25 +192,45 @@ def _train(config: TrainConfig, *, data_dir, out, quiet, console, resume_from, c
         history = History.from_dict(meta["history"])
         info.setdefault("resumed", []).append({"at": _now(), "from_epoch": meta["epoch"], "command": command})
         info["status"] = "running"
+    tb = None
+    if tensorboard:
+        tb = run_logger(
+            run.path, config, resuming=resume_from is not None, done=len(history.epochs) if history else 0
+        )
+        info["tensorboard"] = TENSORBOARD_DIR
+        callbacks = (tb, *callbacks)  # first: an epoch is logged even when a later callback raises
     run.write_info(info)
 
     def on_epoch(epoch, state, history):
         run.save_checkpoint(state, {"epoch": epoch, "history": history.as_dict()})
         run.write_metrics(history, config.seeds)
 
-    reporter.title = _title(config, data, engine)
-    result = fit(
-        engine,
-        data.train,
-        state=state,
-        history=history,
-        evals=data.evals,
-        on_epoch=on_epoch,
-        reporter=reporter,
-    )
+    reporter.title = title_line(config, data, engine)
+    try:
+        result = fit(
+            engine,
+            data.train,
+            state=state,
+            history=history,
+            evals=data.evals,
+            on_epoch=on_epoch,
+            callbacks=callbacks,
+            reporter=reporter,
+        )
+    except Exception as exc:  # a callback's (or a bug's): say so in run.json, keep the traceback
+        done = run.checkpoint_meta()["epoch"] if run.has_checkpoint() else 0
+        info.update(
+            status="failed", updated=_now(), message=f"{type(exc).__name__} after epoch {done}: {exc}"
+        )
+        run.write_info(info)
+        if tb is not None:
+            tb.close()
+        raise
+    if tb is not None:
+        finish_run_log(tb, result, class_names=data.class_names, image_shape=data.train.image_shape)
     done = result.epochs_done
-    if result.status == "interrupted":
-        if done:
+    if result.status in ("interrupted", "stopped"):
+        if done and result.status == "interrupted":
             on_epoch(done, result.state, _trim(result.history, done))
         result.message += f"; resume with: mnistlab train --resume {run.path}"
     else:
@@ -294,9 +278,18 @@ def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict]:
 
 
 def resume(
-    run_dir, *, epochs: int | None = None, data_dir=None, quiet: bool = False, console=None, command=None
+    run_dir,
+    *,
+    epochs: int | None = None,
+    data_dir=None,
+    quiet: bool = False,
+    console=None,
+    command=None,
+    callbacks: Sequence[Callback] | None = None,
+    tensorboard: bool = False,
 ) -> RunResult:
-    """Continue a run from its last checkpoint; ``epochs`` may extend it."""
+    """Continue a run from its last checkpoint; ``epochs`` may extend it. ``callbacks`` and
+    ``tensorboard`` as in :func:`train` (the TensorBoard log continues the run's own)."""
     run = RunDir.open(run_dir)
     config, info = run.config, run.info
     if info.get("status") == "diverged":
@@ -326,8 +319,17 @@ def resume(
             f"{run.path} already finished all {config.epochs} epochs; give --epochs N (N > {config.epochs}) "
             "to train further"
         )
-    return train(config, data_dir=data_dir, quiet=quiet, console=console, command=command, _resume_from=run)
+    return train(
+        config,
+        data_dir=data_dir,
+        quiet=quiet,
+        console=console,
+        command=command,
+        callbacks=callbacks,
+        tensorboard=tensorboard,
+        _resume_from=run,
+    )
 
 
 class RunError(MnistlabError):
-    """A run ended without finishing (diverged or interrupted)."""
+    """A run ended without finishing (diverged, interrupted or stopped)."""

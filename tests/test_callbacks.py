@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jax_cache import compilation_cache  # noqa: F401  (its runs are of one program: compile once)
 from mnistlab import ConfigError, train
 from mnistlab.runs import RunDir
+
+pytestmark = pytest.mark.usefixtures("compilation_cache")  # its runs are of one program: compile once
 
 # Tiny, so that three short runs of one program fit in a few seconds; two seeds, so the records
 # hold per-seed lists like a real multi-seed run.

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jax_cache import compilation_cache  # noqa: F401  (both runs train the same program)
+pytestmark = pytest.mark.usefixtures("compilation_cache")  # both runs train the same program
+
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "live_plot.py"
 

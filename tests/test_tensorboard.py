@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
-from jax_cache import compilation_cache  # noqa: F401  (the resumed session reuses the programs)
 from mnistlab import train
 from mnistlab.runs import RunDir, mean_std
 
@@ -25,6 +24,8 @@ pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 from tensorboard.plugins.hparams import plugin_data_pb2
+
+pytestmark = pytest.mark.usefixtures("compilation_cache")  # the resumed session reuses the programs
 
 SEEDS = (0, 1)
 ARGS = ["--dataset", "mnist-sample", "--model", "mlp", "--widths", "16", "--batch-size", "512"]

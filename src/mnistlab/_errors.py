@@ -21,6 +21,11 @@ class ConfigError(MnistlabError, ValueError):
     """A parameter has a value outside what is allowed."""
 
 
+class MissingExtraError(MnistlabError, ImportError):
+    """An optional package that a requested feature needs is not installed (exit 1 in the CLI);
+    the message names the extra to install, e.g. ``pip install 'mnistlab[tensorboard]'``."""
+
+
 def check_int(param: str, value) -> int:
     """``value`` as an int (anything with ``__index__``), else a :class:`ConfigError` naming ``param``."""
     try:

@@ -62,7 +62,7 @@ class History:
 class FitResult:
     state: TrainState
     history: History
-    status: str  # "completed", "diverged" or "interrupted"
+    status: str  # "completed", "diverged", "interrupted" or "stopped"
     message: str = ""
     compile_seconds: float = 0.0
     epochs_done: int = 0

@@ -28,15 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import MnistlabError
+from .._errors import MissingExtraError
 from ..runs import mean_std
 
 TENSORBOARD_DIR = "tensorboard"
 INSTALL = "pip install 'mnistlab[tensorboard]'"
-
-
-class MissingExtraError(MnistlabError, ImportError):
-    """An optional package that a requested feature needs is not installed (exit 1 in the CLI)."""
 
 
 def require_tensorboardx(what: str = "tensorboard=True (--tensorboard)"):

@@ -19,7 +19,7 @@ LAYERS = [
     {"runs"},
     {"train"},
     {"evaluate", "scratch"},
-    {"report", "studies", "sklearn", "tensorboard"},
+    {"report", "studies", "sklearn", "tensorboard", "export"},
     {"cli", "__main__"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -24,7 +24,7 @@ def test_version_works_on_its_own(capsys):
 def test_help_names_every_command_the_exit_codes_and_the_environment(capsys, flag):
     code, out, _ = run_cli(capsys, flag)
     assert code == 0
-    for command in ("train", "evaluate", "predict", "report", "data", "study"):
+    for command in ("train", "evaluate", "predict", "report", "export", "data", "study"):
         assert f"  {command} " in out
     text = " ".join(out.split())
     assert "Exit codes: 0 success; 1 runtime failure" in text

@@ -108,10 +108,13 @@ def test_every_readme_command_runs_in_order(tour, capsys, monkeypatch):
         if "--json" in args:
             json.loads(out)
     work = tour["work"]
-    for run in ("mlp", "s4", "s7", "s8", "lenet5", "mlp-lr", "softmax"):
+    for run in ("mlp", "s4", "s7", "s8", "lenet5", "tb", "mlp-lr", "softmax"):
         assert (work / "runs" / run / "params.npz").is_file(), run
     assert json.loads((work / "runs" / "mlp" / "run.json").read_text())["summary"]["epochs"] == 4
     assert (work / "compare.html").is_file()
+    assert any((work / "runs" / "tb" / "tensorboard").iterdir())
+    assert (work / "runs" / "mlp" / "export" / "model.stablehlo").is_file()
+    assert (work / "s7.onnx").is_file()
     assert (work / "grid.png").is_file()
     # The README's Python: the run folder and the notebook view, in the same folder.
     for block in _blocks("python"):

@@ -71,14 +71,10 @@ def cheap_compiles():
 
     The flag is part of the compilation cache key, so nothing compiled here leaks elsewhere.
     """
-    import jax
+    from helpers import cheap_compilation
 
-    previous = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    try:
+    with cheap_compilation():
         yield
-    finally:
-        jax.config.update("jax_disable_most_optimizations", previous)
 
 
 @pytest.fixture(scope="module")

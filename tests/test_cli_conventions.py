@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from cli_helpers import run_cli
+from helpers import run_cli
 from mnistlab.runs import params
 
 

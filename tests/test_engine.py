@@ -3,7 +3,6 @@ precision, checkpoints and configs, on small subsets of the offline MNIST sample
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
@@ -18,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import cheap_compilation
 from mnistlab import data
 from mnistlab._compute import precision
 from mnistlab._errors import ConfigError, DataError
@@ -155,27 +155,12 @@ def test_a_different_seed_gives_different_parameters(mlp_run, seed_run):
     assert column(first, "train_loss") != column(other, "train_loss")
 
 
-@contextlib.contextmanager
-def cheap_compiles():
-    """Skip most XLA optimisation inside: for a few tiny programs compiled once and run briefly.
-
-    What the programs compute is the same; only how fast. The flag is part of the compilation
-    cache key, so nothing compiled here is reused outside.
-    """
-    previous = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_disable_most_optimizations", previous)
-
-
 @pytest.fixture(scope="module")
 def float64_seed_runs(sample):
     """The reference config in float64, evaluated on test and train: seeds 0, 1, 2 in one program,
     and each seed alone (compiled cheaply: four short runs of programs compiled once each)."""
     common = dict(evals=("test",), eval_train=True, dtype="float64")
-    with precision("float64"), cheap_compiles():
+    with precision("float64"), cheap_compilation():
         multi = run_fit(sample, seeds=(0, 1, 2), **common)[1]
         singles = [run_fit(sample, seeds=(seed,), **common)[1] for seed in (0, 1, 2)]
     return multi, singles
@@ -238,7 +223,7 @@ def test_one_trace_per_program_and_no_retrace(mlp_run, sample):
 def partial_batch_runs(sample):
     """Softmax regression, 1,000 examples in batches of 300: the last batch kept (100) or dropped."""
     common = dict(model="softmax", widths=None, optimizer="sgd", lr=0.1, epochs=1, batch_size=300)
-    with cheap_compiles():  # two one-epoch runs: compiling dominates
+    with cheap_compilation():  # two one-epoch runs: compiling dominates
         kept = run_fit(sample, evals=(), **common)
         dropped = run_fit(sample, evals=(), drop_last=True, **common)
     return kept, dropped
@@ -372,7 +357,7 @@ def test_divergence_stops_with_the_last_finite_state(sample):
 
 def test_divergence_through_train_writes_a_diverged_run(tmp_path):
     config = TrainConfig(dataset="mnist-sample", model="softmax", optimizer="sgd", lr=1e38, epochs=2)
-    with cheap_compiles():
+    with cheap_compilation():
         result = train_run(config, out=tmp_path / "run", quiet=True)
     assert result.status == "diverged"
     assert re.search(DIVERGED_RE, result.message), result.message
@@ -577,7 +562,7 @@ class TwoLayerNet(nn.Module):
 def test_linen_module_trains_through_fit(sample):
     train, _, _ = sample
     engine = make_engine(custom=as_model(TwoLayerNet()))
-    with cheap_compiles():
+    with cheap_compilation():
         result = fit(engine, train)
     assert result.status == "completed"
     losses = [r[0] for r in column(result, "train_loss")]

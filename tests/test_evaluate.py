@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cli_helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli
 from mnistlab.cli import main
 from mnistlab.evaluate import (
     Evaluation,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli_helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli
 from mnistlab import DataError
 from mnistlab.data import load, select_classes
 from mnistlab.evaluate import LoadedRun, load_run, predict_proba

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from cli_helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli
 from mnistlab import ConfigError, studies
 from mnistlab.cli import main
 

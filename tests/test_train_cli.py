@@ -16,7 +16,7 @@ import jax
 import numpy as np
 import pytest
 
-from cli_helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli
 from mnistlab import data
 from mnistlab.cli import main
 from mnistlab.train import load_toml

@@ -127,6 +127,16 @@ def check_ax(ax):
     return check("ax", ax, [TypeOf(Axes, "a Matplotlib Axes (e.g. from fig.add_subplot())")])
 
 
+def one_axes(ax, width: float, height: float):
+    """``(figure, axes, own)``: a new ``width x height`` in figure with one axes (``own``), or the
+    caller's axes and its figure (checked), for the plots that are one panel."""
+    if ax is None:
+        fig = new_figure(width, height)
+        return fig, fig.add_subplot(), True
+    check_ax(ax)
+    return ax.figure, ax, False
+
+
 def panel_title(ax, title: str, detail: str = "") -> None:
     """The title of a figure drawn into a caller's axes: the figure-level title belongs to the
     caller's figure, so ``title`` goes above the axes, with ``detail`` (the panel's own subtitle,

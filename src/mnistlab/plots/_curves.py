@@ -19,6 +19,7 @@ from ._base import (
     check_title,
     finish,
     new_figure,
+    one_axes,
     panel_title,
     start,
     styled,
@@ -216,8 +217,7 @@ def learning_curves(
 @styled
 def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, title: str, ax=None):
     check_title(title)
-    own = ax is None
-    if not own:
+    if ax is not None:  # a bad axes fails before any work
         check_ax(ax)
     if not isinstance(runs, Mapping) or not runs:
         raise ConfigError(
@@ -235,11 +235,7 @@ def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, 
         raise ConfigError(f"metric must be one that the runs record, one of {keys}; got {metric!r}")
     percent = metric.endswith("_accuracy")
     width, height = COMPARE_SIZE
-    if own:
-        fig = new_figure(width, height)
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax, own = one_axes(ax, width, height)
     if len(have) <= len(PALETTE):
         colors = list(PALETTE)
     else:  # more runs than distinct colours: an ordered colormap keeps neighbours apart

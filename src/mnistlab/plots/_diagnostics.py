@@ -20,7 +20,7 @@ from ._base import (
     check_fraction,
     check_title,
     finish,
-    new_figure,
+    one_axes,
     panel_title,
     start,
     styled,
@@ -66,12 +66,7 @@ def _draw_confusion_heatmap(
     fractions = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
     shown = fractions if normalize else cm
     width, height = confusion_size(k)
-    own = ax is None
-    if own:
-        fig = new_figure(width, height)
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax, own = one_axes(ax, width, height)
     vmax = 1.0 if normalize else max(float(cm.max()), 1.0)
     image = ax.imshow(shown, cmap=SEQUENTIAL, vmin=0, vmax=vmax, interpolation="nearest")
     if k <= MAX_ANNOTATED_CLASSES:
@@ -161,12 +156,7 @@ def _draw_accuracy_histogram(
         raise ConfigError(f"bins must be at least 1; got {bins}")
     pct = 100 * acc
     width, height = HISTOGRAM_SIZE
-    own = ax is None
-    if own:
-        fig = new_figure(width, height)
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax, own = one_axes(ax, width, height)
     ax.hist(pct, bins=bins, color=PALETTE[0], edgecolor="white", label=f"{len(acc)} initialisations")
     mean = float(pct.mean())
     std = float(pct.std(ddof=1)) if len(pct) > 1 else 0.0
@@ -241,12 +231,7 @@ def _draw_roc_plot(
             raise ConfigError(f"{name} must be rates in [0, 1]; got values from {a.min():g} to {a.max():g}")
     auc = check_fraction("auc", auc)
     width, height = ROC_SIZE
-    own = ax is None
-    if own:
-        fig = new_figure(width, height)
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax, own = one_axes(ax, width, height)
     label = "ROC curve" + ("" if auc is None else f" (AUC {auc:.4f})")
     ax.plot(fpr, tpr, color=PALETTE[0], linewidth=2, label=label)
     ax.fill_between(fpr, tpr, color=PALETTE[0], alpha=0.08, linewidth=0)

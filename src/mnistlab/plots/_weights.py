@@ -14,11 +14,11 @@ from ._base import (
     DEFAULT_DPI,
     DIVERGING,
     as_array,
-    check_ax,
     check_title,
     finish,
     grid_shape,
     new_figure,
+    one_axes,
     panel_title,
     start,
     styled,
@@ -60,15 +60,6 @@ def _plain_image_axes(ax) -> None:
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
-
-
-def _mosaic_axes(ax, width: float, height: float):
-    """``(figure, axes, own)``: a new ``width x height`` in figure with one axes, or the caller's."""
-    if ax is None:
-        fig = new_figure(width, height)
-        return fig, fig.add_subplot(), True
-    check_ax(ax)
-    return ax.figure, ax, False
 
 
 def _mosaic_labels(fig, ax, own: bool, title: str, caption: str, width: float) -> None:
@@ -195,7 +186,7 @@ def _draw_weight_tiles(
     shown = min(n, units)
     nrows, ncols = grid_shape(shown, TILE_COLS)
     width, height = 1.05 * ncols + 0.6, 1.25 * nrows + 1.1
-    fig, ax, own = _mosaic_axes(ax, width, height)
+    fig, ax, own = one_axes(ax, width, height)
     tiles = kernel[:, :shown].T.reshape(shown, *image_shape)
     # Each unit on its own scale: units differ in norm, and one scale would blank out most of them.
     limits = np.array([symmetric_limit(t) for t in tiles])
@@ -241,7 +232,7 @@ def _draw_conv_filters(kernel: Float[np.ndarray, "kh kw cin cout"], *, title: st
     filters = np.moveaxis(kernel[:, :, 0, :], -1, 0)
     nrows, ncols = grid_shape(cout, FILTER_COLS)
     width, height = 1.0 * ncols + 1.6, 1.2 * nrows + 1.1
-    fig, ax, own = _mosaic_axes(ax, width, height)
+    fig, ax, own = one_axes(ax, width, height)
     m = symmetric_limit(filters)  # one scale: filters of one layer are compared with each other
     image = _tile_mosaic(ax, filters, ncols, np.full(cout, m), [f"filter {i}" for i in range(cout)])
     fig.colorbar(image, ax=ax, shrink=0.9, label="weight")

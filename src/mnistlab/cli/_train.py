@@ -150,24 +150,15 @@ def train_cmd(**options):
         sys.stderr.write(f"{result.message}\n")
 
 
-def _epochs(n: int) -> str:
-    return f"{n} epoch" if n == 1 else f"{n} epochs"
-
-
 def summary_line(result) -> str:
     """``run DIR; test accuracy 97.46% after 10 epochs (best ...); 5.1 s training ...``"""
-    from ..runs import format_seeds
-
     s = result.summary
     parts = [f"run {result.run_dir}"]
-    if "final_test_accuracy" in s:
-        acc = format_seeds(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
-        parts.append(
-            f"test accuracy {acc} after {_epochs(s['epochs'])} "
-            f"(best {100 * s['best_test_accuracy']:.2f}% at epoch {s['best_epoch']})"
-        )
-    elif "final_test_loss" in s:
-        parts.append(f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}")
+    outcome = result.outcome()
+    if outcome and "best_test_accuracy" in s:
+        outcome += f" (best {100 * s['best_test_accuracy']:.2f}% at epoch {s['best_epoch']})"
+    if outcome:
+        parts.append(outcome)
     if "train_seconds" in s:
         parts.append(
             f"{s['train_seconds']:.1f} s training ({s['mean_epoch_seconds']:.2f} s/epoch) "

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import TypeOf, check
-from .._errors import ConfigError, MnistlabError
+from .._errors import ConfigError
 from .._reprs import html_rows
 from ..runs import (
     CHECKPOINT,
@@ -53,14 +53,19 @@ class RunResult:
     summary: dict = field(default_factory=dict, repr=False)
     state: Any = field(default=None, repr=False)
 
-    def _headline(self) -> str:
+    def outcome(self) -> str | None:
+        """``test accuracy 97.46% after 10 epochs`` (an autoencoder: its test loss); None when no
+        epoch finished. The CLI's summary line and the notebook views say it the same way."""
         s = self.summary
         if "final_test_accuracy" in s:
             acc = format_seeds(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
             return f"test accuracy {acc} after {_epochs(s['epochs'])}"
         if "final_test_loss" in s:
             return f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}"
-        return self.message or "no epoch finished"
+        return None
+
+    def _headline(self) -> str:
+        return self.outcome() or self.message or "no epoch finished"
 
     def __repr__(self) -> str:
         # One line: the parameters and history stay out of a notebook's output.
@@ -271,12 +276,6 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict]:
-    """The config and run.json of a run folder, with errors that say what is missing."""
-    run = RunDir.open(run_dir)
-    return run.path, run.config, run.info
-
-
 def resume(
     run_dir,
     *,
@@ -329,7 +328,3 @@ def resume(
         tensorboard=tensorboard,
         _resume_from=run,
     )
-
-
-class RunError(MnistlabError):
-    """A run ended without finishing (diverged, interrupted or stopped)."""

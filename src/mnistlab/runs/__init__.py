@@ -6,7 +6,6 @@ every results folder keeps.
 """
 
 from ._checkpoint import load as load_checkpoint
-from ._checkpoint import read_meta as read_checkpoint_meta
 from ._checkpoint import save as save_checkpoint
 from ._config import (
     DTYPES,
@@ -62,7 +61,6 @@ __all__ = [
     "mean_std",
     "now",
     "params",
-    "read_checkpoint_meta",
     "resolve",
     "save_checkpoint",
     "to_toml",

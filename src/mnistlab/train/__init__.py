@@ -36,7 +36,7 @@ from ._losses import (
     softmax_cross_entropy,
     squared_error,
 )
-from ._run import RunResult, read_metrics, read_run, resume, train
+from ._run import RunResult, read_metrics, resume, train
 from ._tensorboard import TENSORBOARD_DIR, MissingExtraError, TensorBoardLogger
 
 __all__ = [
@@ -72,7 +72,6 @@ __all__ = [
     "make_schedule",
     "prepare_data",
     "read_metrics",
-    "read_run",
     "resolve",
     "resume",
     "save_checkpoint",

@@ -65,6 +65,15 @@ def shared_data() -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def full_mnist(shared_data) -> Path:
+    """The full MNIST folder of the shared data (all four files); tests using it skip without it."""
+    folder = shared_data / "mnist"
+    if not (folder / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"the full MNIST training set is not at {folder}")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def cheap_compiles():
     """Skip most XLA optimisation: for modules of tiny programs that are compiled once and run a few times.

@@ -54,7 +54,7 @@ def test_readme_tables_are_generated_from_the_registries():
 
 
 @pytest.fixture(scope="module")
-def tour(tmp_path_factory, shared_data_dir):
+def tour(tmp_path_factory, shared_data, full_mnist):
     """A new user's folder: MNIST's files in ~/Downloads/mnist, Fashion-MNIST in the cache (as a
     download would leave it), a drawing in my-digit.png."""
     from PIL import Image
@@ -64,22 +64,13 @@ def tour(tmp_path_factory, shared_data_dir):
     root = tmp_path_factory.mktemp("readme")
     home, cache, work = root / "home", root / "cache", root / "work"
     (home / "Downloads").mkdir(parents=True)
-    (home / "Downloads" / "mnist").symlink_to(shared_data_dir / "mnist")
+    (home / "Downloads" / "mnist").symlink_to(full_mnist)
     cache.mkdir()
-    (cache / "fashion-mnist").symlink_to(shared_data_dir / "fashion-mnist")
+    (cache / "fashion-mnist").symlink_to(shared_data / "fashion-mnist")
     work.mkdir()
     digit = data.load("mnist-sample", "test").images[0]
     Image.fromarray(255 - np.asarray(digit)).resize((96, 96)).save(work / "my-digit.png")  # dark ink on white
     return {"home": home, "cache": cache, "work": work}
-
-
-@pytest.fixture(scope="module")
-def shared_data_dir():
-    env = os.environ.get("MNISTLAB_TEST_DATA")
-    path = Path(env) if env else ROOT.parent / "shared" / "data"
-    if not (path / "mnist").is_dir() or not (path / "fashion-mnist").is_dir():
-        pytest.skip(f"the full MNIST and Fashion-MNIST are not at {path} (set MNISTLAB_TEST_DATA)")
-    return path.resolve()
 
 
 COMMANDS = _commands()

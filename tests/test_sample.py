@@ -198,14 +198,6 @@ class TestVerification:
 # ------------------------------------------------------------------- the sample is rows of MNIST
 
 
-@pytest.fixture(scope="module")
-def full_mnist(shared_data) -> Path:
-    folder = shared_data / "mnist"
-    if not (folder / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"the full MNIST training set is not at {folder}")
-    return folder
-
-
 @pytest.mark.full_data
 def test_every_sample_image_is_its_recorded_row_of_mnist(full_mnist):
     images = read_idx(full_mnist / "train-images-idx3-ubyte.gz", expect_magic=IMAGES_MAGIC)

@@ -15,6 +15,7 @@ runs; both run before any data is loaded or downloaded.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -37,51 +38,21 @@ MAX_CORRUPT = 100_000_000
 SEED_RANGE = Interval(int, 0, 2**32 - 1)
 
 
-def _dataset_names() -> tuple[str, ...]:
-    from ..data import REGISTRY
-
-    return ("auto", *REGISTRY)
-
-
-def _model_names() -> tuple[str, ...]:
-    from ..models import model_names
-
-    return tuple(model_names())
+def _read(package: str, name: str):
+    """``mnistlab.<package>.<name>`` (called if it is a function), imported when first needed:
+    the registries of models and optimizers import Flax and Optax, which a config need not."""
+    value = getattr(importlib.import_module(f"mnistlab.{package}"), name)
+    return value() if callable(value) else value
 
 
-def _activations() -> tuple[str, ...]:
-    from ..models import ACTIVATIONS
-
-    return tuple(ACTIVATIONS)
-
-
-def _initializers() -> tuple[str, ...]:
-    from ..models import INITIALIZERS
-
-    return tuple(INITIALIZERS)
-
-
-def _optimizers() -> tuple[str, ...]:
-    from ..optim import OPTIMIZERS
-
-    return tuple(OPTIMIZERS)
-
-
-def _schedules() -> tuple[str, ...]:
-    from ..optim import SCHEDULES
-
-    return tuple(SCHEDULES)
+def _registry(package: str, name: str, *first: str) -> Options:
+    """The choices a registry lists (after ``first``), read when a value is checked."""
+    return Options(lambda: (*first, *_read(package, name)))
 
 
 def _optim(param: str) -> Deferred:
     """The optimizer package's own constraints on ``param`` (declared there once)."""
-
-    def load():
-        from ..optim import PARAM_CONSTRAINTS
-
-        return PARAM_CONSTRAINTS[param]
-
-    return Deferred(load)
+    return Deferred(lambda: _read("optim", "PARAM_CONSTRAINTS")[param])
 
 
 @dataclass(frozen=True)
@@ -120,7 +91,7 @@ class TrainConfig:
     dataset: str = _p(
         "auto",
         "Dataset; auto: MNIST, else (offline) the bundled MNIST sample, saying so.",
-        Options(_dataset_names),
+        _registry("data", "REGISTRY", "auto"),
         group="data",
     )
     classes: tuple[int, ...] = _p(
@@ -147,7 +118,7 @@ class TrainConfig:
     # The validation split and S6 corruption: data, not training, randomness.
     data_seed: int = _p(0, "Seed of the validation split and --corrupt.", SEED_RANGE, group="data")
     # model
-    model: str = _p("cnn", "Model.", Options(_model_names), group="model")
+    model: str = _p("cnn", "Model.", _registry("models", "model_names"), group="model")
     widths: tuple[int, ...] | None = _p(
         None,
         "Hidden widths, e.g. 1024,128 (mlp, binary-mlp, autoencoder).",
@@ -157,7 +128,9 @@ class TrainConfig:
         cli="ints",
         metavar="W1,W2,..",
     )
-    activation: str | None = _p(None, "Hidden activation.", NoneOK(), Options(_activations), group="model")
+    activation: str | None = _p(
+        None, "Hidden activation.", NoneOK(), _registry("models", "ACTIVATIONS"), group="model"
+    )
     layers: str | None = _p(
         None,
         "CNN layers, e.g. conv12k5,pool2s1,conv16k5,pool2s1,dense120.",
@@ -166,7 +139,9 @@ class TrainConfig:
         group="model",
         metavar="SPEC",
     )
-    init: str = _p("default", "Initialiser of weights and biases.", Options(_initializers), group="model")
+    init: str = _p(
+        "default", "Initialiser of weights and biases.", _registry("models", "INITIALIZERS"), group="model"
+    )
     init_scale: float | None = _p(
         None, "sigma / a / range of --init.", NoneOK(), Interval(float, 0.0, None, "neither"), group="model"
     )
@@ -179,7 +154,7 @@ class TrainConfig:
         0.0, "L2 penalty strength (lambda * sum theta^2).", Interval(float, 0.0), group="objective"
     )
     # optimizer: the values are checked by mnistlab.optim's own declarations
-    optimizer: str = _p("adam", "Optimizer.", Options(_optimizers), group="optimizer")
+    optimizer: str = _p("adam", "Optimizer.", _registry("optim", "OPTIMIZERS"), group="optimizer")
     lr: float | None = _p(
         None,
         "Learning rate (default: the optimizer's own, in README's optimizer table).",
@@ -208,7 +183,9 @@ class TrainConfig:
         _optim("clip_norm"),
         group="optimizer",
     )
-    schedule: str = _p("constant", "Learning-rate schedule.", Options(_schedules), group="optimizer")
+    schedule: str = _p(
+        "constant", "Learning-rate schedule.", _registry("optim", "SCHEDULES"), group="optimizer"
+    )
     lr_factor: float | None = _p(
         None,
         "Factor of the exponential and step schedules.",

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from mnistlab._fs import atomic_write_bytes, temp_beside
+from mnistlab._errors import ConfigError
+from mnistlab._fs import atomic_write_bytes, check_writable, temp_beside
 
 
 def umask_mode() -> int:
@@ -51,3 +52,24 @@ def test_temp_beside_cleans_up_on_interrupt(tmp_path):
     assert seen[0].parent == tmp_path
     assert seen[0].suffix == ".png"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "folder", "says"),
+    [
+        ("/proc/mnistlab-x", True, "cannot be written"),
+        ("/etc/hostname/run", True, "is a file, not a folder"),
+        ("/proc/x.png", False, "cannot be written"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(path, folder, says):
+    with pytest.raises(ConfigError, match=says) as e:
+        check_writable(path, what="--out", folder=folder)
+    assert str(e.value).startswith(f"--out {path} ")
+
+
+def test_a_writable_output_path_is_accepted_and_nothing_is_left_behind(tmp_path):
+    assert check_writable(tmp_path / "a" / "b", what="--out") == tmp_path / "a" / "b"
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ConfigError, match="is a folder, not a file"):
+        check_writable(tmp_path, what="--figures", folder=False)

@@ -46,3 +46,40 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+
+
+def check_writable(path: str | os.PathLike, *, what: str, folder: bool = True) -> Path:
+    """Check, before any work starts, that ``path`` (a folder, or a file when ``folder`` is false)
+    could be created and written; raise a :class:`~mnistlab._errors.ConfigError` naming ``what``
+    (e.g. ``"--out"``) otherwise. Nothing is left behind.
+
+    Why a real probe rather than ``os.access``: root passes every permission check, yet cannot
+    create files under ``/proc``; read-only mounts and full quotas fail the same way. The probe
+    creates (and removes) a temporary file in the nearest folder that exists.
+    """
+    from ._errors import ConfigError
+
+    path = Path(path).expanduser()
+    if path.exists():
+        if folder and not path.is_dir():
+            raise ConfigError(f"{what} {path} is a file, not a folder; give a folder path")
+        if not folder and path.is_dir():
+            hint = path / "out.png"
+            raise ConfigError(f"{what} {path} is a folder, not a file; give a file path, e.g. {hint}")
+    parent = path if (folder and path.is_dir()) else path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(
+            f"{what} {path} cannot be created: {parent} is a file, not a folder; choose another path"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".mnistlab-probe-", dir=parent)
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise ConfigError(
+            f"{what} {path} cannot be written ({reason} in {parent}); choose a writable location"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+    return path

@@ -20,6 +20,7 @@ LAYERS = [
     {"train"},
     {"evaluate", "scratch"},
     {"report", "studies", "sklearn", "tensorboard", "export"},
+    {"serve"},
     {"cli", "__main__"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

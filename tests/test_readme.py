@@ -81,6 +81,30 @@ def test_the_readme_shows_commands():
     assert all(c.startswith("mnistlab ") for c in COMMANDS)
 
 
+def _serve_briefly(command: str) -> None:
+    """A server runs until Ctrl-C: start it in a subprocess on a free port (never opening a
+    browser), check that it answers with the runs made so far, and stop it as a user would."""
+    import signal
+    import urllib.request
+
+    args = [a for a in shlex.split(command)[1:] if a != "--open"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mnistlab", *args, "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = proc.stdout.readline()  # "serving http://127.0.0.1:PORT/  (Ctrl-C stops it)"
+        assert line.startswith("serving http://127.0.0.1:"), line
+        url = line.split()[1]
+        with urllib.request.urlopen(url + "api/runs", timeout=60) as response:
+            names = {e["name"] for e in json.load(response)["entries"]}
+        assert "mlp" in names, names
+        with urllib.request.urlopen(url, timeout=60) as response:
+            assert response.status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, command
+
+
 @pytest.mark.full_data
 @pytest.mark.slow
 def test_every_readme_command_runs_in_order(tour, capsys, monkeypatch):
@@ -88,6 +112,9 @@ def test_every_readme_command_runs_in_order(tour, capsys, monkeypatch):
     monkeypatch.setenv("HOME", str(tour["home"]))
     monkeypatch.setenv("MNISTLAB_DATA_DIR", str(tour["cache"]))
     for command in COMMANDS:
+        if command.startswith("mnistlab serve "):
+            _serve_briefly(command)
+            continue
         if "|" in command:  # a pipeline: through the shell, as typed
             shell = command.replace("mnistlab ", f"{shlex.quote(sys.executable)} -m mnistlab ", 1)
             proc = subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=300)

@@ -105,7 +105,8 @@ class Prediction:
             "confidence": p[top],
             "probabilities": p,
             "class_names": self.class_names,
-            "input": np.round(self.image, 4).tolist(),
+            # 0-255 integers: all the page draws, and a fifth of the cost of JSON floats.
+            "input": np.round(self.image * 255).astype(np.uint8).tolist(),
             "inverted": self.inverted,
             "server_ms": round(1000 * self.seconds, 2),
         }

@@ -4,6 +4,7 @@ then hand the socket to uvicorn. :class:`Background` runs it in a thread, for te
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import sys
@@ -80,7 +81,10 @@ def serve(
         # The socket already listens: the browser's first request waits for uvicorn to accept it.
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn stops, then raises Ctrl-C again: for a server that is the normal way to stop.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
+    print("stopped", flush=True)
 
 
 class Background:

@@ -117,7 +117,7 @@
     var img = seen.createImageData(28, 28);
     for (var r = 0; r < 28; r++) {
       for (var c = 0; c < 28; c++) {
-        var v = Math.round(255 * res.input[r][c]), k = 4 * (28 * r + c);
+        var v = res.input[r][c], k = 4 * (28 * r + c);
         img.data[k] = img.data[k + 1] = img.data[k + 2] = v;
         img.data[k + 3] = 255;
       }

@@ -14,6 +14,7 @@ import shutil
 import socket
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,6 +176,21 @@ def test_each_run_is_loaded_and_compiled_once_however_often_it_predicts(served):
     assert served["server"].app.state.models.loads == 1
 
 
+def test_requests_arriving_together_for_a_new_run_load_it_once(served):
+    from concurrent.futures import ThreadPoolExecutor
+
+    png = _png(np.pad(np.full((12, 4), 255), 8))
+    models = served["server"].app.state.models
+    before = models.loads
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: _predict(served, {"run": "0/runs/mlp-lr", "image": _data_url(png)}), range(4))
+        )
+    assert [status for status, _ in answers] == [200] * 4
+    assert models.loads == before + 1
+    assert len({tuple(res["probabilities"]) for _, res in answers}) == 1
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -318,6 +334,26 @@ def test_serve_refuses_a_missing_folder_and_a_busy_port_in_one_line(capsys, tmp_
         assert_user_error(code, err, "--port", str(port))
     code, _, err = run_cli(capsys, "serve", tmp_path, "--port", 70000)
     assert_user_error(code, err, "--port")
+
+
+def test_serve_on_another_host_says_so_and_ctrl_c_stops_it_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    cmd = [sys.executable, "-m", "mnistlab", "serve", str(tmp_path), "--host", "0.0.0.0", "--port", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving http://0.0.0.0:"), line
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "--host 0.0.0.0: anyone who can reach this machine" in err
+    assert "Traceback" not in err
 
 
 def test_serve_without_a_folder_says_which_it_looked_for(capsys, tmp_path, monkeypatch):

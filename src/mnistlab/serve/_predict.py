@@ -115,15 +115,16 @@ class Prediction:
 class Models:
     """Loaded runs, at most ``size`` of them, least recently used dropped first.
 
-    A run is loaded and its predictor compiled once, under a lock (two first requests do not
-    compile twice); it is loaded again only when its parameters file changes (a run still training
-    writes a new checkpoint each epoch).
+    A run is loaded and its predictor compiled once, under that run's own lock (two first requests
+    do not compile twice, and runs already loaded keep answering meanwhile); it is loaded again
+    only when its parameters file changes (a run still training writes a checkpoint each epoch).
     """
 
     def __init__(self, size: int = CACHED_RUNS):
         self.size = size
         self._runs: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the bookkeeping above, held only for moments
+        self._loading: dict[tuple, threading.Lock] = {}
         self.loads = 0  # how many times a run was loaded and compiled (tests read it)
 
     @staticmethod
@@ -137,28 +138,42 @@ class Models:
         return (str(path), *stamps)
 
     def get(self, path: Path):
-        from ..evaluate import load_run, predict_proba
-
         key = self._key(path)
         with self._lock:
-            run = self._runs.get(key)
-            if run is not None:
+            if key in self._runs:
                 self._runs.move_to_end(key)
-                return run
-            for old in [k for k in self._runs if k[0] == key[0]]:
-                del self._runs[old]  # an older version of this run's parameters
+                return self._runs[key]
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._lock:
+                if key in self._runs:  # loaded by the request this one waited for
+                    return self._runs[key]
             try:
-                run = load_run(path)
-            except MnistlabError as exc:
-                raise Refused(422, str(exc)) from None
-            if run.kind == "autoencoder":
-                raise Refused(422, f"{path.name} is an autoencoder; the draw page needs a classifier run")
-            predict_proba(run, np.zeros((1, 28, 28), np.float32))  # compile now, once
-            self.loads += 1
-            self._runs[key] = run
-            while len(self._runs) > self.size:
-                self._runs.popitem(last=False)
+                run = self._load(path)
+                with self._lock:
+                    for old in [k for k in self._runs if k[0] == key[0]]:
+                        del self._runs[old]  # an older version of this run's parameters
+                    self._runs[key] = run
+                    self.loads += 1
+                    while len(self._runs) > self.size:
+                        self._runs.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._loading.pop(key, None)
             return run
+
+    @staticmethod
+    def _load(path: Path):
+        from ..evaluate import load_run, predict_proba
+
+        try:
+            run = load_run(path)
+        except MnistlabError as exc:
+            raise Refused(422, str(exc)) from None
+        if run.kind == "autoencoder":
+            raise Refused(422, f"{path.name} is an autoencoder; the draw page needs a classifier run")
+        predict_proba(run, np.zeros((1, 28, 28), np.float32))  # compile now, once
+        return run
 
     def predict(self, path: Path, payload: bytes, *, invert="auto") -> Prediction:
         from ..evaluate import predict_proba

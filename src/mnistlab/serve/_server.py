@@ -67,7 +67,6 @@ def serve(
     app = _app_for(dirs, host, data_dir)
     sock = bind(host, port)
     url = url_of(sock, host)
-    print(f"serving {url}  (Ctrl-C stops it)", flush=True)
     if not is_loopback(host):
         print(
             f"note: --host {host}: anyone who can reach this machine on port {sock.getsockname()[1]} "
@@ -75,15 +74,18 @@ def serve(
             file=sys.stderr,
             flush=True,
         )
-    if open_browser:
-        import webbrowser
-
-        # The socket already listens: the browser's first request waits for uvicorn to accept it.
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    # uvicorn stops, then raises Ctrl-C again: for a server that is the normal way to stop.
+    # Ctrl-C is how a server stops: uvicorn shuts down and raises it again, and one that comes
+    # before uvicorn has taken over the signal arrives as KeyboardInterrupt. Either way: stopped.
     with contextlib.suppress(KeyboardInterrupt):
+        print(f"serving {url}  (Ctrl-C stops it)", flush=True)
+        if open_browser:
+            import webbrowser
+
+            # The socket already listens: the browser's first request waits for uvicorn to accept it.
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         uvicorn.Server(config).run(sockets=[sock])
+    sock.close()
     print("stopped", flush=True)
 
 

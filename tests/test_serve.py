@@ -88,6 +88,13 @@ def served(tmp_path_factory, cheap_compiles):
     shutil.copy(mlp / "config.toml", study / "a" / "config.toml")
     (study / "results.json").write_text(json.dumps({"study": "lr", "title": "Two rates", "rows": []}))
     (study / "curves.png").write_bytes(_png(np.zeros((8, 8))))
+    # The same network under Fashion-MNIST's class names (what a Fashion-MNIST run's run.json says).
+    fashion = runs / "fashion"
+    shutil.copytree(mlp, fashion)
+    info = json.loads((mlp / "run.json").read_text())
+    info["dataset"]["class_names"] = list(data.load("mnist-sample", "test").class_names)
+    info["dataset"]["class_names"][0] = "T-shirt/top"
+    (fashion / "run.json").write_text(json.dumps(info))
     (runs / "escape").symlink_to(outside, target_is_directory=True)
     (runs / "leak.txt").symlink_to(outside / "secret.txt")
     with Background([root]) as server:
@@ -168,12 +175,23 @@ def test_a_prediction_is_what_mnistlab_predict_says_for_the_same_image_file(serv
     assert np.asarray(res["input"]).shape == (28, 28)
 
 
+def test_the_class_names_shown_are_the_runs_own(served):
+    png = _png(np.pad(np.full((12, 4), 255), 8))
+    status, res = _predict(served, {"run": "0/runs/fashion", "image": _data_url(png)})
+    assert status == 200
+    assert res["class_names"][0] == "T-shirt/top"
+    assert len(res["class_names"]) == len(res["probabilities"]) == 10
+
+
 def test_each_run_is_loaded_and_compiled_once_however_often_it_predicts(served):
     png = _png(np.pad(np.full((12, 4), 255), 8))
+    models = served["server"].app.state.models
+    assert _predict(served, {"run": "0/runs/mlp", "image": _data_url(png)})[0] == 200
+    loads = models.loads
     for _ in range(3):
         status, _ = _predict(served, {"run": "0/runs/mlp", "image": base64.b64encode(png).decode()})
         assert status == 200
-    assert served["server"].app.state.models.loads == 1
+    assert models.loads == loads
 
 
 def test_requests_arriving_together_for_a_new_run_load_it_once(served):

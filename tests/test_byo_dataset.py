@@ -180,7 +180,7 @@ def test_a_label_beyond_the_named_classes_imports_nothing(source, capsys, tmp_pa
     code, _, err = run_cli(
         capsys, "data", "import", source[0], "--name", "three", "--classes", "a,b,c", "--data-dir", cache
     )
-    assert_user_error(code, err, "labels-idx1-ubyte", "with --classes (3 names)", "[0, 2]", exit=1)
+    assert_user_error(code, err, "labels-idx1-ubyte", "(--classes names 3)", "[0, 2]", exit=1)
     assert listing(cache) == {}
 
 

@@ -235,35 +235,26 @@ def import_dir(
             f"{', '.join(missing)} (raw or gzip)"
         )
     contents = _read_splits(src, found)
-    labels = [contents[s, "labels"].array for s in SPLITS]
-    k = len(class_names) if class_names else max(int(a.max()) for a in labels) + 1
+    labels = {s: contents[s, "labels"].array for s in SPLITS}
+    k = len(class_names) if class_names else max(int(a.max()) for a in labels.values()) + 1
     if k < 2:
         raise DataError(f"import source {src}: every label is 0; a classifier needs at least two classes")
-    for s in SPLITS:
-        what = f"{found[s, 'labels']}: " + (f"with --classes ({k} names)," if class_names else "")
-        check_label_range(contents[s, "labels"].array, k, what.rstrip(",: ") + ":")
-    h, w = contents["train", "images"].array.shape[1:]
+    for s in SPLITS:  # with --classes, a label past the names is an error, never a silent new class
+        how = f" (--classes names {k})" if class_names else ""
+        check_label_range(labels[s], k, f"{found[s, 'labels']}{how}:")
+    sizes = {s: len(labels[s]) for s in SPLITS}
+    shape = contents["train", "images"].array.shape[1:]
+    sha = {spec.filename: contents[spec.split, spec.kind].content_sha256 for spec in specs}
     info = DatasetInfo(
         name=name,
         title=name,
         class_names=class_names or tuple(str(i) for i in range(k)),
-        split_sizes={s: len(contents[s, "labels"].array) for s in SPLITS},
-        image_shape=(h, w),
-        files=idx_files(
-            {s: len(contents[s, "labels"].array) for s in SPLITS},
-            {idx: c.content_sha256 for idx, c in _by_filename(contents).items()},
-            {},
-            (h, w),
-        ),
+        split_sizes=sizes,
+        image_shape=shape,
+        files=idx_files(sizes, sha, {}, shape),
         imported_from=str(src.resolve()),
     )
     return _install(info, found, contents, data_dir), []
-
-
-def _by_filename(contents: dict) -> dict[str, IdxContent]:
-    return {
-        spec.filename: contents[spec.split, spec.kind] for spec in idx_files(dict.fromkeys(SPLITS, 0), {}, {})
-    }
 
 
 def _read_splits(src: Path, found: dict) -> dict[tuple[str, str], IdxContent]:

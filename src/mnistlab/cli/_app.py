@@ -83,7 +83,12 @@ def user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            if kwargs.get("data_dir") is None:
+                return fn(*args, **kwargs)
+            from ..data import cache_in_use  # datasets imported into --data-dir count as known names
+
+            with cache_in_use(kwargs["data_dir"]):
+                return fn(*args, **kwargs)
         except MnistlabError as exc:
             sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
             raise typer.Exit(exit_code(exc)) from None

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from .._checks import Interval, check
 from .._errors import ConfigError, MnistlabError
+from .._fs import check_writable
 from ._app import DataDir, Json, app, console, print_json, print_table, sub_app, user_errors
 
 data_app = sub_app("Datasets: list, fetch, inspect, show and import them.")
@@ -22,11 +24,11 @@ Name = Annotated[
 @data_app.command("list")
 @user_errors
 def data_list(data_dir: DataDir = None, as_json: Json = False):
-    """The registered datasets: classes, sizes, whether they are here, and their sources."""
+    """The datasets, built in and imported: classes, sizes, whether they are here, and their sources."""
     from .. import data
 
     rows = []
-    for info in data.REGISTRY.values():
+    for info in data.datasets(data_dir):
         rows.append(
             {
                 "name": info.name,
@@ -67,7 +69,7 @@ def data_fetch(
     from .. import data
 
     records = data.fetch(name, data_dir=data_dir, mirrors=mirror, timeout=timeout, progress=not quiet)
-    info = data.get_info(name)
+    info = data.get_info(name, data_dir=data_dir)
     con = console()
     for r in records:
         con.print(f"{Path(r.path).name}: verified by {r.verified_by} ({r.source})")
@@ -88,7 +90,7 @@ def data_info(
     """Per-class counts, pixel statistics, checksums and where the data was loaded from."""
     from .. import data
 
-    info = data.get_info(name)
+    info = data.get_info(name, data_dir=data_dir)
     if split:
         summaries = [data.summarize(data.load(name, info.check_split(split), data_dir=data_dir))]
         unavailable = {}
@@ -98,6 +100,10 @@ def data_info(
             try:
                 summaries.append(data.summarize(data.load(name, s, data_dir=data_dir)))
             except MnistlabError as exc:
+                # A split whose files are all here but fail their checks is damaged, not missing:
+                # an error, never a "not available" line (nor a split silently left out of --json).
+                if data.split_present(info, s, data_dir):
+                    raise
                 unavailable[s] = str(exc)
         if not summaries:
             raise MnistlabError(next(iter(unavailable.values())))
@@ -154,11 +160,13 @@ def data_show(
 
     from .. import data, plots
 
-    info = data.get_info(name)
+    info = data.get_info(name, data_dir=data_dir)
     info.check_split(split)
     if not 1 <= n <= 400:
         raise ConfigError(f"--n must be between 1 and 400; got {n}")
+    check("seed", seed, [Interval(int, 0, 2**32 - 1)], flag="--seed")  # what NumPy's generator takes
     out = plots.check_figure_path(out or Path(f"{name}-{split}.png"))
+    check_writable(out, what="--out", folder=False)  # before the data is read, not after
     ds = data.load(name, split, data_dir=data_dir)
     n = min(n, len(ds))
     pick = np.random.default_rng(seed).choice(len(ds), size=n, replace=False)
@@ -177,18 +185,45 @@ def data_show(
 def data_import(
     directory: Annotated[Path, typer.Argument(help="Folder holding IDX files (gzip or raw).")],
     name: Annotated[
-        str, typer.Option("--name", help="Which dataset the files are: mnist, fashion-mnist or kmnist.")
+        str,
+        typer.Option(
+            "--name",
+            help="mnist, fashion-mnist or kmnist (checked against their published checksums), or a "
+            "new name for a dataset of your own (any image size and class count), e.g. my-digits.",
+        ),
     ],
+    classes: Annotated[
+        str | None,
+        typer.Option(
+            "--classes",
+            help='Your dataset\'s class names, one per label 0, 1, ..., e.g. "cat,dog,bird" '
+            "(default: 0, 1, ... up to the largest label).",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ):
-    """Validate a folder of IDX files and copy them into the cache."""
+    """Validate a folder of IDX files and copy them into the cache.
+
+    A name of your own registers your dataset: the folder must hold train-images-idx3-ubyte,
+    train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (raw or .gz);
+    then every command takes --dataset NAME.
+    """
     from .. import data
 
-    records, missing = data.import_dir(directory, name, data_dir=data_dir)
+    records, missing = data.import_dir(directory, name, data_dir=data_dir, classes=classes)
     con = console()
     for r in records:
         con.print(f"imported {Path(r.path).name} (verified by {r.verified_by})")
-    info = data.get_info(name)
+    info = data.get_info(name, data_dir=data_dir)
+    if info.imported_from:
+        h, w = info.image_shape
+        con.print(
+            f"{info.title}: {info.num_classes} classes ({', '.join(info.class_names[:10])}"
+            f"{', ...' if info.num_classes > 10 else ''}), {h}x{w} images, "
+            f"{info.split_sizes['train']:,} train / {info.split_sizes['test']:,} test; "
+            f"use it with --dataset {info.name}"
+        )
     if missing:
         con.print(
             f"{info.title}: {len(records)} of {len(info.files)} files imported; "

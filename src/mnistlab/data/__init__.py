@@ -9,10 +9,10 @@ from ._batching import batch_indices, iterate_batches, num_batches
 from ._dataset import Dataset, FileRecord, Provenance
 from ._download import download_file
 from ._idx import IMAGES_MAGIC, LABELS_MAGIC, IdxContent, read_idx, read_idx_content, write_idx
-from ._load import fetch, load, status
-from ._registry import REGISTRY, SAMPLE_TITLE, DatasetInfo, IdxFile, get_info
+from ._load import fetch, load, split_present, status
+from ._registry import REGISTRY, SAMPLE_TITLE, DatasetInfo, IdxFile
 from ._sample import load_sample, source_rows
-from ._store import import_dir, offline, resolve_data_dir
+from ._store import offline, resolve_data_dir
 from ._summary import summarize
 from ._transforms import (
     NormStats,
@@ -27,6 +27,7 @@ from ._transforms import (
     stratified_split_indices,
     train_val_split,
 )
+from ._user import cache_in_use, check_user_name, dataset_names, datasets, get_info, import_dir
 
 __all__ = [
     "IMAGES_MAGIC",
@@ -41,7 +42,11 @@ __all__ = [
     "NormStats",
     "Provenance",
     "batch_indices",
+    "cache_in_use",
+    "check_user_name",
     "corrupt_labels",
+    "dataset_names",
+    "datasets",
     "download_file",
     "fetch",
     "fit_normalization",
@@ -61,6 +66,7 @@ __all__ = [
     "scale",
     "select_classes",
     "source_rows",
+    "split_present",
     "standardize_per_image",
     "status",
     "stratified_split_indices",

@@ -109,12 +109,35 @@ class _Reader:
             return f"corrupt gzip data after {what} ({exc})"
 
 
+def _shape_problem(dims: tuple[int, ...], expect_shape) -> str | None:
+    """Why ``dims`` is not ``expect_shape`` (``None`` entries match any size), or None if it is."""
+    if expect_shape is None:
+        return None
+    expected = tuple(expect_shape)
+    if len(dims) == len(expected) and all(e is None or d == e for d, e in zip(dims, expected, strict=True)):
+        return None
+    shown = (
+        "("
+        + ", ".join("any" if e is None else str(e) for e in expected)
+        + ("," if len(expected) == 1 else "")
+        + ")"
+    )
+    return f"header declares shape {dims}, expected {shown}; refused before reading the data"
+
+
 def parse_idx(
-    data: bytes, *, name: str = "<bytes>", expect_magic: int | None = None
+    data: bytes,
+    *,
+    name: str = "<bytes>",
+    expect_magic: int | None = None,
+    expect_shape: tuple[int | None, ...] | None = None,
 ) -> tuple[np.ndarray, bool, bytes, bytes]:
     """Parse IDX ``data`` (raw or gzip).
 
-    Returns the array, whether ``data`` was gzip, and the decompressed header and body bytes.
+    ``expect_shape`` (``None`` entries: any size) is checked against the header before a byte of
+    the body is decompressed: a small gzip file whose header claims millions of images costs
+    nothing when the caller knows how many there should be. Returns the array, whether ``data``
+    was gzip, and the decompressed header and body bytes.
     """
     r = _Reader(name, data)
     head = r.read(4, "the 4-byte magic number")
@@ -132,6 +155,8 @@ def parse_idx(
         raise r.fail(f"expected 1 to {_MAX_DIMS} dimensions, the header says {ndim}", 3)
     dims_raw = r.read(4 * ndim, f"{ndim} dimension sizes")
     dims = tuple(int(d) for d in np.frombuffer(dims_raw, dtype=">u4"))
+    if problem := _shape_problem(dims, expect_shape):
+        raise r.fail(problem, 4)
     dtype = _TYPES[code][0]
     header = 4 + 4 * ndim
     payload = math.prod(dims) * dtype.itemsize
@@ -167,8 +192,16 @@ def dims_bytes(dims) -> bytes:
     return b"".join(int(d).to_bytes(4, "big") for d in dims)
 
 
-def read_idx_content(path: str | os.PathLike, *, expect_magic: int | None = None) -> IdxContent:
-    """Read an IDX file (raw or gzip) with the checksums of the file and of its content."""
+def read_idx_content(
+    path: str | os.PathLike,
+    *,
+    expect_magic: int | None = None,
+    expect_shape: tuple[int | None, ...] | None = None,
+) -> IdxContent:
+    """Read an IDX file (raw or gzip) with the checksums of the file and of its content.
+
+    ``expect_shape`` refuses a file whose header declares another shape before its body is read.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -178,7 +211,9 @@ def read_idx_content(path: str | os.PathLike, *, expect_magic: int | None = None
         raise DataError(f"{path}: no such file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    array, compressed, header, body = parse_idx(data, name=str(path), expect_magic=expect_magic)
+    array, compressed, header, body = parse_idx(
+        data, name=str(path), expect_magic=expect_magic, expect_shape=expect_shape
+    )
     # The content checksum covers the whole decompressed file, header and body, so it matches
     # `sha256sum` of the gunzipped file whatever compressor produced the .gz.
     content = hashlib.sha256(header)
@@ -205,13 +240,18 @@ def data_code(dtype: np.dtype, what: str = "array") -> int:
     raise DataError(f"{what}: IDX stores {allowed}; got dtype {np.dtype(dtype)}")
 
 
-def read_idx(path: str | os.PathLike, *, expect_magic: int | None = None) -> np.ndarray:
+def read_idx(
+    path: str | os.PathLike,
+    *,
+    expect_magic: int | None = None,
+    expect_shape: tuple[int | None, ...] | None = None,
+) -> np.ndarray:
     """Read an IDX file, gzip-compressed or raw, of any type and shape.
 
     ``expect_magic`` (e.g. :data:`IMAGES_MAGIC`) rejects files of another type or rank.
     Raises :class:`DataError` for anything that is not a well-formed IDX file.
     """
-    return read_idx_content(path, expect_magic=expect_magic).array
+    return read_idx_content(path, expect_magic=expect_magic, expect_shape=expect_shape).array
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

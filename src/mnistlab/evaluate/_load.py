@@ -36,6 +36,11 @@ class LoadedRun:
         return tuple(self.info["dataset"]["class_names"])
 
     @property
+    def image_shape(self) -> tuple[int, int]:
+        """``(height, width)`` of the images the run's model takes (its dataset's)."""
+        return run_image_shape(self.info)
+
+    @property
     def kind(self) -> str:
         return self.engine.model.kind
 
@@ -73,12 +78,26 @@ def load_run(run: str | os.PathLike | RunDir) -> LoadedRun:
     return LoadedRun(run.path, config, info, engine, params, int(meta["epoch"]))
 
 
+# Runs saved before the model recorded its input size were all trained on 28x28 images.
+_LEGACY_IMAGE_SHAPE = (28, 28)
+
+
+def run_image_shape(info: dict) -> tuple[int, int]:
+    """The ``(height, width)`` the run's model takes, as ``run.json`` recorded it when it was built."""
+    shape = (info.get("model") or {}).get("image_shape") or _LEGACY_IMAGE_SHAPE
+    try:
+        h, w = (int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise DataError(f"run.json: model.image_shape must be [height, width]; found {shape!r}") from None
+    return h, w
+
+
 def _engine_for(config: TrainConfig, info: dict) -> Engine:
     """The run's model and engine, rebuilt from its config and the dataset facts in ``run.json``."""
     ds = info["dataset"]
     norm = ds.get("normalization")
     norm = NormStats(norm["mean"], norm["std"]) if norm else None
-    image_shape = (28, 28)
+    image_shape = run_image_shape(info)
     model = build_model_for(config, ds["num_classes"], image_shape)
     return Engine(
         model,
@@ -97,8 +116,9 @@ def dataset_for(run: LoadedRun, dataset: str | None, split: str, data_dir) -> Da
     """Split ``split`` of ``dataset`` (default: the run's), class-selected as the run's data was."""
     name = dataset or run.config.dataset
     ds = load(name, split, data_dir=data_dir)
-    if ds.image_shape != (28, 28):
-        raise DataError(f"{ds.title} has {ds.image_shape} images; the run's model takes 28 x 28")
+    h, w = run.image_shape
+    if ds.image_shape != (h, w):
+        raise DataError(f"{ds.title} has {_size(ds.image_shape)} images; the run's model takes {h}x{w}")
     if run.config.classes:
         ds = select_classes(ds, run.config.classes)
     elif ds.num_classes != len(run.class_names):
@@ -111,13 +131,18 @@ def dataset_for(run: LoadedRun, dataset: str | None, split: str, data_dir) -> Da
 def check_dataset(run: LoadedRun, ds, param: str = "dataset") -> Dataset:
     if not isinstance(ds, Dataset):
         raise ConfigError(f"{param} must be a mnistlab.data.Dataset; got {type(ds).__name__}")
-    if ds.image_shape != (28, 28):
-        raise ConfigError(f"{param} has {ds.image_shape} images; the run's model takes 28 x 28")
+    h, w = run.image_shape
+    if ds.image_shape != (h, w):
+        raise ConfigError(f"{param} has {_size(ds.image_shape)} images; the run's model takes {h}x{w}")
     if ds.num_classes != len(run.class_names):
         raise ConfigError(
             f"{param} must have the run's {len(run.class_names)} classes; {ds.title} has {ds.num_classes}"
         )
     return ds
+
+
+def _size(shape) -> str:
+    return "x".join(map(str, shape))
 
 
 def nonempty(ds: Dataset, param: str = "dataset") -> None:

@@ -60,13 +60,17 @@ def predict_proba(run: LoadedRun, images) -> Float[np.ndarray, "n k"]:
 def predict_files(
     run_dir: str | os.PathLike, paths, *, invert="auto", center: bool = True
 ) -> list[dict[str, Any]]:
-    """Probabilities for image files (PNG, JPEG, ... or .npy of any size), one dict per file."""
+    """Probabilities for image files (PNG, JPEG, ... or .npy of any size), one dict per file.
+
+    Each image is resized to the run's image size (its dataset's) before the model sees it.
+    """
     from .._images import load_images
 
     run = load_run(run_dir)
     if run.kind == "autoencoder":
         raise ConfigError(f"{run.run_dir} is an autoencoder; predict needs a classifier run")
-    images, infos = load_images(paths, invert=invert, center=center)
+    # Resized (and centred) to the size the run's model takes: its dataset's, 28x28 for MNIST.
+    images, infos = load_images(paths, invert=invert, center=center, size=run.image_shape)
     # The engine's preprocessing starts from 0-255 pixels, as in the training data.
     probs = predict_proba(run, (images * 255).astype(np.float32))
     out = []
@@ -80,6 +84,7 @@ def predict_files(
                 "confidence": float(p[order[0]]),
                 "probabilities": {run.class_names[k]: float(p[k]) for k in range(len(p))},
                 "inverted": info["inverted"],
+                "resized_to": list(run.image_shape),
                 "seeds_averaged": len(run.config.seeds),
             }
         )

@@ -161,7 +161,7 @@ def export(
     info = {
         "format": format,
         "file": path.name,
-        "input": input_record(),
+        "input": input_record(loaded),
         "output": output_record(loaded),
         "class_names": list(loaded.class_names),
         "preprocessing": preprocessing(loaded),

@@ -17,8 +17,8 @@ from .._compute import over_seeds
 from .._errors import ConfigError
 from ..evaluate import LoadedRun
 
-# What the exported function takes: a batch of MNIST-style images, 0 = background.
-IMAGE_SHAPE = (28, 28)
+# What the exported function takes: a batch of MNIST-style images, 0 = background, of the run's
+# size (28x28 for MNIST; a user's dataset may have any): ``run.image_shape``.
 INPUT_NAME, OUTPUT_NAME = "images", "probabilities"
 
 
@@ -96,7 +96,7 @@ def preprocessing(run: LoadedRun) -> dict:
         steps.append(f"x = (x - {mean!r}) / {std!r}: the training set's pixel mean and std")
     elif cfg.preprocess == "per-image":
         steps.append("x = (x - mean(x)) / std(x) over each image's pixels; a blank image stays 0")
-    h, w = IMAGE_SHAPE
+    h, w = run.image_shape
     steps.append(
         {
             "flat": f"x reshaped to (batch, {h * w})",
@@ -117,10 +117,10 @@ def output_record(run: LoadedRun) -> dict:
     return {"name": OUTPUT_NAME, "shape": ["batch", k], "dtype": output_dtype(run), "what": what}
 
 
-def input_record() -> dict:
+def input_record(run: LoadedRun) -> dict:
     return {
         "name": INPUT_NAME,
-        "shape": ["batch", *IMAGE_SHAPE],
+        "shape": ["batch", *run.image_shape],
         "dtype": "uint8",
         "what": "grey-level pixels 0-255, a light digit on a dark background as in MNIST",
     }

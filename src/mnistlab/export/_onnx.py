@@ -18,7 +18,7 @@ import numpy as np
 
 from .._errors import DataError
 from ..evaluate import LoadedRun
-from ._function import IMAGE_SHAPE, INPUT_NAME, OUTPUT_NAME, probability_function
+from ._function import INPUT_NAME, OUTPUT_NAME, probability_function
 
 SUFFIX = ".onnx"
 # Opset 18 (ONNX 1.13, 2022): onnxruntime has run it since 1.14, and it has every operator the
@@ -66,7 +66,7 @@ def to_onnx(run: LoadedRun) -> tuple[bytes, dict]:
     from jax2onnx import to_onnx as convert
 
     # A named dimension: jax2onnx's spelling of a symbolic batch size.
-    spec = jax.ShapeDtypeStruct(("batch", *IMAGE_SHAPE), jnp.uint8)
+    spec = jax.ShapeDtypeStruct(("batch", *run.image_shape), jnp.uint8)
     name = f"mnistlab-{run.config.model}"
     try:
         with _quiet_converter():

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..evaluate import LoadedRun
-from ._function import IMAGE_SHAPE, probability_function
+from ._function import probability_function
 
 SUFFIX = ".stablehlo"
 PLATFORMS = ("cpu", "cuda", "rocm", "tpu")
@@ -33,7 +33,7 @@ def to_stablehlo(run: LoadedRun) -> tuple[bytes, dict]:
     import jax
     import jax.numpy as jnp
 
-    spec = jax.ShapeDtypeStruct((*jax.export.symbolic_shape(BATCH), *IMAGE_SHAPE), jnp.uint8)
+    spec = jax.ShapeDtypeStruct((*jax.export.symbolic_shape(BATCH), *run.image_shape), jnp.uint8)
     exported = jax.export.export(jax.jit(probability_function(run)), platforms=PLATFORMS)(spec)
     meta = {
         "platforms": list(exported.platforms),

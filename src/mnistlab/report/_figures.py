@@ -86,13 +86,18 @@ def curves(sec: RunSection, keep: Path | None) -> None:
 
 def weights(sec: RunSection, keep: Path | None, params, names: list[str], seeds: int) -> None:
     from .. import plots
+    from ..evaluate import run_image_shape
+
+    shape = run_image_shape(sec.info)  # the run's images, whatever their size (a user's dataset)
 
     _add(
         sec,
         keep,
         "weights",
         "Weights",
-        lambda: plots.weight_figure(params, title=f"Weights: {sec.label}", class_names=names),
+        lambda: plots.weight_figure(
+            params, title=f"Weights: {sec.label}", class_names=names, image_shape=shape
+        ),
         "First-layer weights" + (" (seed 0 of the run)" if seeds > 1 else ""),
     )
 

@@ -91,7 +91,7 @@ class TrainConfig:
     dataset: str = _p(
         "auto",
         "Dataset; auto: MNIST, else (offline) the bundled MNIST sample, saying so.",
-        _registry("data", "REGISTRY", "auto"),
+        _registry("data", "dataset_names", "auto"),
         group="data",
     )
     classes: tuple[int, ...] = _p(

@@ -29,7 +29,7 @@ from typing import Any
 
 from .._checks import Interval, Items, NoneOK, Options, TypeOf, check
 from .._errors import ConfigError
-from ..data import REGISTRY
+from ..data import REGISTRY, dataset_names
 
 DATASETS = ("auto", *REGISTRY)  # auto: MNIST when cached or downloadable, else the offline sample
 DTYPES = ("float32", "float64")
@@ -38,7 +38,7 @@ MAX_EPOCHS = 1_000
 MAX_BATCH_SIZE = 60_000
 MAX_EINSUM_STEPS = 1_000
 
-DATASET = Options(lambda: ("auto", *REGISTRY))  # read when checked: the data registry is the list
+DATASET = Options(lambda: ("auto", *dataset_names()))  # read when checked: built-in and imported names
 DTYPE = Options(DTYPES)
 SEED = Interval(int, 0, 2**32, closed="left")  # what jax.random.key takes without wrapping
 EPOCHS = Interval(int, 1, MAX_EPOCHS)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._checks import check
+from .._errors import ConfigError
 from ._config import DATASET, DTYPE
 
 if TYPE_CHECKING:
@@ -47,6 +48,14 @@ def load_data(dataset: str, dtype: str = "float32", *, data_dir=None, progress: 
     check("dtype", dtype, [DTYPE], flag="--dtype")
     run = prepare_data(TrainConfig(dataset=dataset, preprocess="scale"), data_dir=data_dir, progress=progress)
     train, test = run.train, run.evals["test"]
+    if train.image_shape != (28, 28) or train.num_classes != 10:
+        # The studies reproduce published MNIST settings (784 inputs, 10 outputs) by hand.
+        h, w = train.image_shape
+        raise ConfigError(
+            f"--dataset {dataset}: the studies need 28x28 images in 10 classes, as MNIST's; "
+            f"{train.title} has {h}x{w} images in {train.num_classes} classes. Train on it with "
+            f"`mnistlab train --dataset {dataset}`"
+        )
 
     def flat(ds):
         return scale(ds.images, dtype).reshape(len(ds), -1)

@@ -16,6 +16,7 @@ from ..data import (
     NormStats,
     corrupt_labels,
     fit_normalization,
+    get_info,
     load,
     select_classes,
     stratified_split_indices,
@@ -89,6 +90,14 @@ def prepare_data(config: TrainConfig, *, data_dir=None, progress: bool = True) -
     evals["test"] = test
     norm = fit_normalization(train.images) if config.preprocess == "global" else None
     return RunData(config, train, evals, norm, notice, mislabelled)
+
+
+def check_model_fits(config: TrainConfig, *, data_dir=None):
+    """Build ``config``'s model for its dataset's declared image size and class count, loading no
+    data: a typo, a CNN that shrinks the images to nothing or a binary model on ten classes is
+    refused before anything is loaded, downloaded or written. Returns the model."""
+    info = get_info("mnist" if config.dataset == "auto" else config.dataset, data_dir=data_dir)
+    return build_model_for(config, len(config.classes) or info.num_classes, info.image_shape)
 
 
 def build_model_for(config: TrainConfig, num_classes: int, image_shape):

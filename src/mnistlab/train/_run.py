@@ -30,7 +30,7 @@ from ..runs import (
 from ..runs import now as _now
 from ._callbacks import Callback, check_callbacks
 from ._console import ConsoleReporter
-from ._data import build_model_for, prepare_data, with_model_defaults
+from ._data import build_model_for, check_model_fits, prepare_data, with_model_defaults
 from ._summary import dataset_info, summarize_history, title_line
 from ._tensorboard import TENSORBOARD_DIR, finish_run_log, require_tensorboardx, run_logger
 
@@ -157,7 +157,7 @@ def _train(
     reporter = ConsoleReporter(console, quiet=quiet)
     config = resolve(config)
     # Check what can be checked without data first, so a typo never waits for (or downloads) data.
-    build_model_for(config, len(config.classes) or 10, (28, 28))
+    check_model_fits(config, data_dir=data_dir)
     if resume_from is None:
         check_out(out)
     data = prepare_data(config, data_dir=data_dir, progress=not quiet)

@@ -150,11 +150,36 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``mnistlab`` script; returns the exit code."""
+    """Entry point of the ``mnistlab`` script; returns the exit code.
+
+    Click's own usage errors (an option that does not exist, ``--epochs 1e23`` for an integer)
+    become one line too, like every other bad value, instead of a usage block.
+    """
+    try:  # Typer vendors its own copy of Click (typer._click); older Typers use Click itself
+        from typer._click import exceptions as cx
+    except ImportError:
+        from click import exceptions as cx
+
     _ARGV[:] = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, prog_name="mnistlab")
-    except SystemExit as exc:  # Typer's standalone mode ends every run this way
+        code = app(args=argv, prog_name="mnistlab", standalone_mode=False)
+    except cx.NoArgsIsHelpError as exc:  # `mnistlab data`: the help is the answer
+        exc.show()
+        return exc.exit_code
+    except cx.ClickException as exc:
+        sys.stderr.write(f"error: {_usage_line(exc)}\n")
+        return exc.exit_code
+    except typer.Abort:  # Ctrl-C or end of input at a prompt
+        sys.stderr.write("interrupted\n")
+        return 130
+    except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    return 0
+    return code if isinstance(code, int) else 0
+
+
+def _usage_line(exc) -> str:
+    """A Click error as one line, with where to read the usage: ``...; see mnistlab train --help``."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    return f"{message}; see {ctx.command_path} --help" if ctx is not None else message

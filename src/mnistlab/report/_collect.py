@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import MnistlabError
+from .._errors import MnistlabError, RunFolderError
 from . import _figures as F
 
 
@@ -64,16 +64,20 @@ def open_run(path: str | os.PathLike) -> RunRecord:
     """Read one run folder: config.toml, run.json, metrics.jsonl, steps.csv and the parameters,
     each file once. The ONE function of the report that reads a run folder.
 
-    A folder that is not a run is a ConfigError (for the user: before any work starts). A run
-    whose parameters cannot be loaded keeps the error in its record, and the page reports what
-    the files hold.
+    ``path`` may be an open :class:`~mnistlab.runs.RunDir` (not read again). A folder that is not
+    a run, or a damaged one (a truncated params.npz), is an error, as in ``mnistlab evaluate``
+    (for the user: before any work starts). A run that has no parameters yet (stopped before its
+    first checkpoint) keeps that in its record, and the page reports what the files hold.
     """
     from ..evaluate import load_run
     from ..runs import RunDir
 
-    run = RunDir.open(path)  # config.toml and run.json, read once; a folder that is no run fails here
+    # config.toml and run.json, read once; a folder that is no run fails here
+    run = path if isinstance(path, RunDir) else RunDir.open(path, trained=True)
     try:
         model, error = load_run(run), None  # builds the model and loads the parameters
+    except RunFolderError:
+        raise
     except MnistlabError as exc:
         model, error = None, exc
     run_dir, config, info = run.path, run.config, run.info

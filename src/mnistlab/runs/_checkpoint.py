@@ -45,7 +45,8 @@ def _save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
-    return _open(path)[1]
+    """The metadata alone (epoch, history, the arrays' paths): the arrays are not read."""
+    return _open(path, meta_only=True)[1]
 
 
 def extract(source: str | Path, dest: str | Path, prefix: str, meta: dict[str, Any]) -> int:
@@ -65,11 +66,12 @@ def extract(source: str | Path, dest: str | Path, prefix: str, meta: dict[str, A
     return int(sum(a.size for a in picked.values()))
 
 
-def _open(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _open(path: str | Path, meta_only: bool = False) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+            names = [k for k in z.files if k == _META or not meta_only]
+            arrays = {k: z[k] for k in names}
     except FileNotFoundError:
         raise DataError(f"checkpoint {path} does not exist") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
@@ -81,7 +83,9 @@ def _open(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"checkpoint {path} has damaged metadata ({exc})") from None
     paths = meta.get("paths") if isinstance(meta, dict) else None
-    if not isinstance(paths, list) or any(f"a{i}" not in arrays for i in range(len(paths))):
+    if not isinstance(paths, list) or (
+        not meta_only and any(f"a{i}" not in arrays for i in range(len(paths)))
+    ):
         raise DataError(f"checkpoint {path} has damaged metadata (its list of arrays does not match)")
     return arrays, meta
 

@@ -152,6 +152,11 @@ class RunDir:
         run.config, run.info  # noqa: B018  (read both now, so a damaged folder fails here)
         if trained:
             run.dataset_facts()
+            # A damaged parameters file fails now, before a model is built to pour it into.
+            for path in (run.params, run.checkpoint):
+                if path.is_file():
+                    run._guard(path, _checkpoint.read_meta, path)
+                    break
         return run
 
     # --- reading ------------------------------------------------------------------------------
@@ -215,14 +220,21 @@ class RunDir:
         return self._load(self.params, template)
 
     def _load(self, path: Path, template) -> tuple[Any, dict[str, Any]]:
+        return self._guard(path, _checkpoint.load, path, template)
+
+    def _guard(self, path: Path, read, *args):
+        """``read(*args)``, a damaged ``path`` (params or checkpoint) raised as a RunFolderError."""
         try:
-            return _checkpoint.load(path, template)
+            return read(*args)
         except RunFolderError:
             raise
         except DataError as exc:  # one kind of error for a damaged run folder, whichever command
             fix = "train the run again"
             if path == self.params and self.has_checkpoint():
-                fix = f"delete it and run `mnistlab train --resume {self.path}` to rewrite it from the checkpoint"
+                fix = (
+                    f"delete it and run `mnistlab train --resume {self.path}` to rewrite it from its "
+                    "checkpoint"
+                )
             raise RunFolderError(f"{exc}; the run folder {self.path} is damaged: {fix}") from None
 
     def metrics(self) -> list[dict]:

@@ -96,11 +96,14 @@ def test_resume_with_out_names_the_flag_once(run, capsys):
 # --- upper bounds ----------------------------------------------------------------------------------
 
 BAD_SIZES = [
-    (["evaluate", "{run}", "--bins", "1000000000"], "bins (--bins) must be a positive integer <= 1000"),
-    (["evaluate", "{run}", "--examples", "100000"], "--examples) must be a positive integer <= 1000"),
-    (["report", "{run}", "--inits", "1000000000"], "inits (--inits) must be a non-negative integer <= 10000"),
-    (["report", "{run}", "--examples", "0"], "--examples) must be a positive integer <= 1000"),
-    (["predict", "{run}", "x.png", "--top", "100000"], "top (--top) must be a positive integer <= 1000"),
+    (
+        ["evaluate", "{run}", "--bins", "1000000000"],
+        "bins (--bins) must be an integer <= 1000; got 1000000000",
+    ),
+    (["evaluate", "{run}", "--examples", "100000"], "examples (--examples) must be an integer <= 1000"),
+    (["report", "{run}", "--inits", "1000000000"], "inits (--inits) must be an integer <= 10000"),
+    (["report", "{run}", "--examples", "0"], "--examples must be >= 1; got 0"),
+    (["predict", "{run}", "x.png", "--top", "100000"], "top (--top) must be an integer <= 1000"),
     (["train", "--resume", "{run}", "--epochs", "1e23"], "Invalid value for '--epochs'"),
     (["train", "--epochs", "1e20"], "Invalid value for '--epochs'"),
 ]

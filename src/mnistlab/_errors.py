@@ -31,16 +31,24 @@ class RunFolderError(DataError, ConfigError):
     """
 
 
-class NoSpaceError(DataError):
+class NoSpaceError(DataError, OSError):
     """The disk (or quota) filled up while a file was being written; ``path`` is that file.
 
     Nothing half-written is left under the real name (writes are atomic); callers that know how
-    to continue (``mnistlab train --resume``) say so in their own message.
+    to continue (``mnistlab train --resume``) say so in their own message. Still an ``OSError``
+    (its ``errno`` kept), so code that catches the operating system's error keeps working; the
+    message quotes the system's own words (a full disk or a full quota).
     """
 
-    def __init__(self, path, hint: str = "free space and run the command again"):
+    def __init__(self, path, hint: str = "free space and run the command again", *, errno_=28, reason=""):
         self.path = path
-        super().__init__(f"no space left on device while writing {path}; {hint}")
+        reason = reason or "No space left on device"
+        super().__init__(f"no space left on device while writing {path} ({reason}); {hint}")
+        self.errno, self.reason = errno_, reason
+
+    def again(self, hint: str) -> NoSpaceError:
+        """The same error with another ``hint`` (e.g. the resume command of a run)."""
+        return NoSpaceError(self.path, hint, errno_=self.errno, reason=self.reason)
 
 
 class MissingExtraError(MnistlabError, ImportError):

@@ -64,7 +64,7 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
         if exc.errno in DISK_FULL:
             from ._errors import NoSpaceError
 
-            raise NoSpaceError(path) from None
+            raise NoSpaceError(path, errno_=exc.errno, reason=exc.strerror or "") from None
         raise
 
 

@@ -2,7 +2,8 @@
 
 Exit codes (also in ``mnistlab --help``): 0 success; 1 a runtime failure (a dataset or file
 missing or damaged, a diverged run: :class:`~mnistlab.DataError` and the like); 2 a usage error
-(a bad option value or name: :class:`~mnistlab.ConfigError`); 130 interrupted (Ctrl-C). Every
+(a bad option value or name, an unwritable output path, a damaged run folder:
+:class:`~mnistlab.ConfigError`); 130 interrupted (Ctrl-C). Every
 :class:`~mnistlab.MnistlabError` becomes ONE line on stderr, ``error: ...``, never a traceback;
 anything else is a bug and keeps its traceback.
 
@@ -25,8 +26,9 @@ import typer
 from .._errors import ConfigError, MnistlabError
 
 EXIT_CODES = (
-    "Exit codes: 0 success; 1 runtime failure (a dataset or file missing or damaged, a diverged "
-    "run); 2 usage error (a bad option value or name); 130 interrupted."
+    "Exit codes: 0 success; 1 runtime failure (a dataset or file missing or damaged, a full disk, "
+    "a diverged run); 2 usage error (a bad option value or name, an unwritable output path, a "
+    "damaged run folder); 130 interrupted."
 )
 ENVIRONMENT = (
     "Environment: MNISTLAB_DATA_DIR (the dataset cache), MNISTLAB_OFFLINE=1 (never touch the network)."

@@ -23,9 +23,12 @@ def check_sizes(**values) -> None:
     """Each ``--name``: an integer in [1, its MAX_...] (``--inits`` may be 0: none)."""
     bounds = {"examples": MAX_EXAMPLES, "bins": MAX_BINS, "inits": MAX_INITS, "top": MAX_TOP}
     for name, value in values.items():
-        if value is not None:
-            low = 0 if name == "inits" else 1
-            check(name, value, [Interval(int, low, bounds[name])], flag=f"--{name}")
+        if value is None:
+            continue
+        low = 0 if name == "inits" else 1
+        if value < low:
+            raise ConfigError(f"--{name} must be >= {low}; got {value}")
+        check(name, value, [Interval(int, None, bounds[name])], flag=f"--{name}")
 
 
 @app.command("evaluate")

@@ -147,7 +147,7 @@ def _train(
             run, info, config, data, model, engine, state, history, reporter, callbacks, tensorboard
         )
     except NoSpaceError as exc:  # a full disk mid-run: the last checkpoint is whole, so say how to go on
-        raise NoSpaceError(exc.path, f"free space and run `mnistlab train --resume {run.path}`") from None
+        raise exc.again(f"free space and run `mnistlab train --resume {run.path}`") from None
 
 
 def _run_and_record(run, info, config, data, model, engine, state, history, reporter, callbacks, tensorboard):

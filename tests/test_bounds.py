@@ -187,3 +187,22 @@ def test_train_config_given_an_image_is_one_line(tmp_path, capsys):
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     code, _, err = run_cli(capsys, "train", "--config", image)
     assert_user_error(code, err, f"config file {image} is not a text file")
+
+
+def test_report_refuses_more_inits_than_the_memory_holds_before_any_work(tmp_path, capsys, monkeypatch):
+    from mnistlab import _compute
+    from mnistlab.models import build_model
+    from mnistlab.runs import RunDir
+    from mnistlab.train import Engine
+
+    run = make_run(tmp_path / "run", params=None)
+    config = RunDir.open(run).config
+    model = build_model("softmax", num_classes=10, image_shape=(28, 28))
+    engine = Engine(model, config, n_train=4000, image_shape=(28, 28), num_classes=10)
+    RunDir(run).save_params(engine.init().params, {"epoch": 1})
+    (run / "metrics.jsonl").write_text("")
+    monkeypatch.setattr(_compute, "available_memory", lambda: (2**20, "MemAvailable in /proc/meminfo"))
+    monkeypatch.setattr("mnistlab.report._collect.collect", lambda *a, **k: pytest.fail("did work first"))
+    code, _, err = run_cli(capsys, "report", run, "--inits", "50")
+    assert_user_error(code, err, "50 initialisations", "31,400 bytes each", "--inits")
+    assert not (run / "report.html").exists()

@@ -65,6 +65,8 @@ def write_report(
             )
         check_writable(figures_dir, what="--figures", folder=True)
     records = [_collect.open_run(r) for r in runs]
+    for record in records:
+        _collect.check_inits_memory(record, inits)
     if key is None:
         import jax
 

@@ -161,7 +161,32 @@ def _inspect(sec: RunSection, keep: Path | None, data_dir, examples: int, inits,
     sec.metrics = metrics = ev.metrics.to_json()
     F.evaluation(sec, keep, metrics, ev.probs, test, names, binary=run.kind == "binary")
     F.hardest(sec, keep, metrics, data.train, names)
-    n_inits = (100 if run.kind == "binary" else 0) if inits is None else inits
+    n_inits = inits_for(run, inits)
     if n_inits:
         accs = init_accuracies(run, test, n=n_inits, key=key)
         F.inits(sec, keep, accs, n_inits, chance=1.0 / len(names))
+
+
+def inits_for(run, inits: int | None) -> int:
+    """How many random initialisations to histogram: ``inits``, by default 100 for a binary model."""
+    return (100 if run.kind == "binary" else 0) if inits is None else inits
+
+
+def check_inits_memory(record: RunRecord, inits: int | None) -> None:
+    """Refuse, before any work, ``--inits`` whose models cannot all be held in memory at once
+    (the histogram scores every initialisation in one program, within about 256 MB of activations)."""
+    import jax
+
+    from .._compute import check_memory
+
+    run = record.model
+    n = inits_for(run, inits) if run is not None else 0
+    if not n:
+        return
+    per_model = sum(int(np.asarray(a[0]).nbytes) for a in jax.tree.leaves(run.params))
+    check_memory(
+        n * per_model + (256 << 20),
+        f"{n:,} initialisations of {record.run_dir.name}'s model, {per_model:,} bytes each, and "
+        "their activations",
+        "give a smaller --inits",
+    )

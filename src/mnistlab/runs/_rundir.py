@@ -132,19 +132,23 @@ class RunDir:
         return run
 
     @classmethod
-    def open(cls, path: str | os.PathLike, *, trained: bool = False) -> RunDir:
+    def open(cls, path: str | os.PathLike, *, trained: bool = False, unstarted: bool = False) -> RunDir:
         """An existing run folder, with its config and run.json read (once) and checked.
 
         ``trained``: also check that run.json records what rebuilding the model needs (the
         dataset's classes and sizes), so a damaged run.json is one line, not a ``KeyError``
-        deep inside evaluation.
+        deep inside evaluation. ``unstarted``: also accept a folder holding only its config.toml
+        (a run killed before it wrote run.json), whose ``info`` is then empty.
         """
         run = cls(path)
         if not run.path.is_dir():
             raise ConfigError(
                 f"run folder {run.path} does not exist; give a folder written by mnistlab train"
             )
-        if not (run.path / CONFIG).is_file() or not (run.path / RUN_JSON).is_file():
+        started = (run.path / RUN_JSON).is_file()
+        if not started and unstarted:
+            run.__dict__["info"] = {}
+        if not (run.path / CONFIG).is_file() or not (started or unstarted):
             raise ConfigError(
                 f"{run.path} is not an mnistlab run: it lacks {CONFIG} or {RUN_JSON}; give a folder "
                 "written by mnistlab train"

@@ -1,28 +1,14 @@
-"""Continuing a run that stopped at an awkward moment: before its first checkpoint, or after its
-last one but before its bookkeeping. Why apart from ``_run``: these read a folder in whatever
+"""Continuing a run that stopped after its last checkpoint, before its bookkeeping (params.npz,
+the final run.json). Why apart from ``_run``: this reads a folder in whatever
 state a crash left it; ``_run`` writes folders in the states it expects.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..runs import CONFIG, RUN_JSON, RunDir, TrainConfig
+from ..runs import RunDir, TrainConfig
 from ..runs import now as _now
 from ._result import RunResult
 from ._summary import summarize_history
-
-
-def open_for_resume(run_dir) -> RunDir:
-    """The run folder to continue. One killed between writing its config.toml and its run.json
-    has only the config: it is still a run, one that never started."""
-    path = Path(run_dir)
-    if (path / CONFIG).is_file() and not (path / RUN_JSON).is_file():
-        run = RunDir(path)
-        run.__dict__["info"] = {}
-        run.config  # noqa: B018  (a damaged config fails here)
-        return run
-    return RunDir.open(path)
 
 
 def finish_from_checkpoint(run: RunDir, config: TrainConfig, command) -> RunResult:

@@ -29,7 +29,7 @@ from ._console import ConsoleReporter
 from ._data import build_model_for, prepare_data, with_model_defaults
 from ._memory import check_training_memory
 from ._result import RunResult
-from ._resume import finish_from_checkpoint, open_for_resume
+from ._resume import finish_from_checkpoint
 from ._summary import dataset_info, summarize_history, title_line
 from ._tensorboard import TENSORBOARD_DIR, finish_run_log, require_tensorboardx, run_logger
 
@@ -259,7 +259,7 @@ def resume(
 ) -> RunResult:
     """Continue a run from its last checkpoint; ``epochs`` may extend it. ``callbacks`` and
     ``tensorboard`` as in :func:`train` (the TensorBoard log continues the run's own)."""
-    run = open_for_resume(run_dir)
+    run = RunDir.open(run_dir, unstarted=True)  # killed before its run.json: still a run
     config, info = run.config, run.info
     if info.get("status") == "diverged":
         raise ConfigError(

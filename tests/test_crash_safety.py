@@ -158,3 +158,15 @@ def test_a_full_disk_while_creating_the_run_leaves_no_folder(tmp_path, capsys, m
     code, _, err = run_cli(capsys, "train", *ARGS, "--out", out)
     assert_user_error(code, err, "no space left on device while writing", "run the command again", exit=1)
     assert not (tmp_path / "new").exists()
+
+
+def test_a_full_disk_under_any_other_writer_is_one_line_too(capsys, monkeypatch, tmp_path):
+    """`data import` copies with shutil, figures are saved by Matplotlib: the CLI's safety net."""
+    from mnistlab import data
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.gz"))
+
+    monkeypatch.setattr(data, "status", full)
+    code, _, err = run_cli(capsys, "data", "list")
+    assert_user_error(code, err, f"no space left on device while writing {tmp_path / 'x.gz'}", exit=1)

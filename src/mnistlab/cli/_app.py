@@ -23,7 +23,8 @@ from typing import Annotated
 
 import typer
 
-from .._errors import ConfigError, MnistlabError
+from .._errors import ConfigError, MnistlabError, NoSpaceError
+from .._fs import DISK_FULL
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 runtime failure (a dataset or file missing or damaged, a full disk, "
@@ -92,6 +93,12 @@ def user_errors(fn):
         except KeyboardInterrupt:  # training handles its own (it saves and says how to resume)
             sys.stderr.write("interrupted\n")
             raise typer.Exit(130) from None
+        except OSError as exc:  # a full disk under a writer that is not ours (a copy, a figure)
+            if exc.errno not in DISK_FULL:
+                raise
+            full = NoSpaceError(exc.filename or "a file", errno_=exc.errno, reason=exc.strerror or "")
+            sys.stderr.write(f"error: {full}\n")
+            raise typer.Exit(1) from None
 
     return wrapper
 

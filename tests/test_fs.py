@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import pytest
@@ -73,3 +74,30 @@ def test_a_writable_output_path_is_accepted_and_nothing_is_left_behind(tmp_path)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ConfigError, match="is a folder, not a file"):
         check_writable(tmp_path, what="--figures", folder=False)
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"), [(errno.ENOSPC, "No space left on device"), (errno.EDQUOT, "Disk quota exceeded")]
+)
+def test_a_full_disk_is_a_one_line_error_naming_the_file_and_keeps_the_old_one(
+    tmp_path, monkeypatch, code, reason
+):
+    from mnistlab import _fs
+    from mnistlab._errors import DataError, NoSpaceError
+
+    target = tmp_path / "file.bin"
+    atomic_write_bytes(target, b"old")
+
+    def full(path, payload):
+        raise OSError(code, reason)
+
+    monkeypatch.setattr(_fs, "_write_file", full)
+    with pytest.raises(NoSpaceError) as caught:
+        atomic_write_bytes(target, b"new")
+    assert str(caught.value) == (
+        f"no space left on device while writing {target} ({reason}); free space and run the command again"
+    )
+    assert isinstance(caught.value, DataError)  # exit 1 on the command line
+    assert caught.value.errno == code  # still the operating system's error for code that catches it
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]

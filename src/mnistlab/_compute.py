@@ -6,13 +6,16 @@
 - :func:`chunk_size`: how big those chunks are for a set of ``n``;
 - :func:`padded_chunks` and :func:`map_chunks`: the same idea from Python, for programs called
   once per chunk (scoring, prediction, summed gradients);
-- :func:`over_seeds`: a function of one seed's parameters mapped over a run's leading seed axis.
+- :func:`over_seeds`: a function of one seed's parameters mapped over a run's leading seed axis;
+- :func:`available_memory` and :func:`check_memory`: refuse a job too big for the machine before
+  anything is allocated, naming the estimate and what is available.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -103,3 +106,47 @@ def over_seeds(fn: Callable, several: bool, in_axes: int | tuple | None = 0) -> 
         return jax.tree.map(lambda a: a[None], fn(*args))
 
     return one
+
+
+def gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def available_memory() -> tuple[int, str] | None:
+    """Bytes the default device can still allocate, and where that number comes from; None when
+    unknown. An accelerator reports its own (``memory_stats``); on CPU it is the host's
+    ``MemAvailable`` (what the kernel can give without swapping), else ``sysconf``'s free pages."""
+    import jax
+
+    device = jax.devices()[0]
+    if device.platform != "cpu":
+        stats = getattr(device, "memory_stats", lambda: None)() or {}
+        if "bytes_limit" in stats:
+            free = int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+            return free, f"free on {getattr(device, 'device_kind', device.platform)}"
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024, "MemAvailable in /proc/meminfo"
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "free memory (sysconf)"
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(estimate: int, what: str, fix: str) -> None:
+    """Refuse (one-line :class:`~mnistlab.ConfigError`) a job whose ``estimate`` in bytes exceeds
+    the memory available; ``what`` says what was counted, ``fix`` what to change."""
+    from ._errors import ConfigError
+
+    found = available_memory()
+    if found is None or estimate <= found[0]:
+        return
+    available, source = found
+    raise ConfigError(
+        f"this needs about {gib(estimate)} of memory ({what}), but only {gib(available)} is available "
+        f"({source}); {fix}"
+    )

@@ -8,6 +8,7 @@ the umask), not ``mkstemp``'s private 0600, so published files are readable as u
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import tempfile
@@ -36,16 +37,35 @@ def temp_beside(path: str | os.PathLike, *, suffix: str = ".part") -> Iterator[P
         tmp.unlink(missing_ok=True)
 
 
+# A full disk and a full quota read the same to the user: free space, then try again.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _write_file(path: Path, payload: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` atomically, creating the folder if needed."""
+    """Write ``payload`` to ``path`` atomically, creating the folder if needed.
+
+    A full disk raises :class:`~mnistlab._errors.NoSpaceError` naming ``path`` (one line for the
+    user, not an ``OSError`` traceback); the previous file, if any, is still there.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with temp_beside(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temp_beside(path) as tmp:
+            _write_file(tmp, payload)
+            os.replace(tmp, path)
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            from ._errors import NoSpaceError
+
+            raise NoSpaceError(path, errno_=exc.errno, reason=exc.strerror or "") from None
+        raise
 
 
 def check_writable(path: str | os.PathLike, *, what: str, folder: bool = True) -> Path:

@@ -2,7 +2,8 @@
 
 Exit codes (also in ``mnistlab --help``): 0 success; 1 a runtime failure (a dataset or file
 missing or damaged, a diverged run: :class:`~mnistlab.DataError` and the like); 2 a usage error
-(a bad option value or name: :class:`~mnistlab.ConfigError`); 130 interrupted (Ctrl-C). Every
+(a bad option value or name, an unwritable output path, a damaged run folder:
+:class:`~mnistlab.ConfigError`); 130 interrupted (Ctrl-C). Every
 :class:`~mnistlab.MnistlabError` becomes ONE line on stderr, ``error: ...``, never a traceback;
 anything else is a bug and keeps its traceback.
 
@@ -22,11 +23,13 @@ from typing import Annotated
 
 import typer
 
-from .._errors import ConfigError, MnistlabError
+from .._errors import ConfigError, MnistlabError, NoSpaceError
+from .._fs import DISK_FULL
 
 EXIT_CODES = (
-    "Exit codes: 0 success; 1 runtime failure (a dataset or file missing or damaged, a diverged "
-    "run); 2 usage error (a bad option value or name); 130 interrupted."
+    "Exit codes: 0 success; 1 runtime failure (a dataset or file missing or damaged, a full disk, "
+    "a diverged run); 2 usage error (a bad option value or name, an unwritable output path, a "
+    "damaged run folder); 130 interrupted."
 )
 ENVIRONMENT = (
     "Environment: MNISTLAB_DATA_DIR (the dataset cache), MNISTLAB_OFFLINE=1 (never touch the network)."
@@ -95,6 +98,12 @@ def user_errors(fn):
         except KeyboardInterrupt:  # training handles its own (it saves and says how to resume)
             sys.stderr.write("interrupted\n")
             raise typer.Exit(130) from None
+        except OSError as exc:  # a full disk under a writer that is not ours (a copy, a figure)
+            if exc.errno not in DISK_FULL:
+                raise
+            full = NoSpaceError(exc.filename or "a file", errno_=exc.errno, reason=exc.strerror or "")
+            sys.stderr.write(f"error: {full}\n")
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -155,11 +164,36 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``mnistlab`` script; returns the exit code."""
+    """Entry point of the ``mnistlab`` script; returns the exit code.
+
+    Click's own usage errors (an option that does not exist, ``--epochs 1e23`` for an integer)
+    become one line too, like every other bad value, instead of a usage block.
+    """
+    try:  # Typer vendors its own copy of Click (typer._click); older Typers use Click itself
+        from typer._click import exceptions as cx
+    except ImportError:
+        from click import exceptions as cx
+
     _ARGV[:] = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, prog_name="mnistlab")
-    except SystemExit as exc:  # Typer's standalone mode ends every run this way
+        code = app(args=argv, prog_name="mnistlab", standalone_mode=False)
+    except cx.NoArgsIsHelpError as exc:  # `mnistlab data`: the help is the answer
+        exc.show()
+        return exc.exit_code
+    except cx.ClickException as exc:
+        sys.stderr.write(f"error: {_usage_line(exc)}\n")
+        return exc.exit_code
+    except typer.Abort:  # Ctrl-C or end of input at a prompt
+        sys.stderr.write("interrupted\n")
+        return 130
+    except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    return 0
+    return code if isinstance(code, int) else 0
+
+
+def _usage_line(exc) -> str:
+    """A Click error as one line, with where to read the usage: ``...; see mnistlab train --help``."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    return f"{message}; see {ctx.command_path} --help" if ctx is not None else message

@@ -7,8 +7,28 @@ from typing import Annotated
 
 import typer
 
+from .._checks import Interval, check
 from .._errors import ConfigError
 from ._app import DataDir, Json, app, opt, print_json, user_errors
+
+# Upper bounds of the size options: far above what a page or a table can show, low enough that a
+# typo (--bins 1000000000) is one line at once instead of a multi-GiB allocation.
+MAX_EXAMPLES = 1_000
+MAX_BINS = 1_000
+MAX_INITS = 10_000
+MAX_TOP = 1_000
+
+
+def check_sizes(**values) -> None:
+    """Each ``--name``: an integer in [1, its MAX_...] (``--inits`` may be 0: none)."""
+    bounds = {"examples": MAX_EXAMPLES, "bins": MAX_BINS, "inits": MAX_INITS, "top": MAX_TOP}
+    for name, value in values.items():
+        if value is None:
+            continue
+        low = 0 if name == "inits" else 1
+        if value < low:
+            raise ConfigError(f"--{name} must be >= {low}; got {value}")
+        check(name, value, [Interval(int, None, bounds[name])], flag=f"--{name}")
 
 
 @app.command("evaluate")
@@ -23,9 +43,14 @@ def evaluate_cmd(
     split: Annotated[str, typer.Option("--split", help="train or test.")] = "test",
     data_dir: DataDir = None,
     examples: Annotated[
-        int, typer.Option("--examples", help="Example images to find per class (and per S8 row).")
+        int,
+        typer.Option(
+            "--examples", help=f"Example images to find per class (and per S8 row), 1 to {MAX_EXAMPLES}."
+        ),
     ] = 8,
-    bins: Annotated[int, typer.Option("--bins", help="Equal-width bins of the calibration error.")] = 15,
+    bins: Annotated[
+        int, typer.Option("--bins", help=f"Equal-width bins of the calibration error, 1 to {MAX_BINS}.")
+    ] = 15,
     no_train: Annotated[
         bool, typer.Option("--no-train", help="Skip the losses of the run's training examples.")
     ] = False,
@@ -35,9 +60,7 @@ def evaluate_cmd(
     recall, top-k accuracy, calibration (binary models: ROC AUC), and the highest-loss training examples."""
     from ..evaluate import evaluate_run
 
-    for name, value in (("--examples", examples), ("--bins", bins)):
-        if value < 1:
-            raise ConfigError(f"{name} must be >= 1; got {value}")
+    check_sizes(examples=examples, bins=bins)
     res = evaluate_run(
         run_dir,
         dataset=dataset,
@@ -128,7 +151,9 @@ def predict_cmd(
             "--center/--no-center", help="Crop, scale and centre the ink like MNIST (default) or only resize."
         ),
     ] = True,
-    top: Annotated[int, typer.Option("--top", help="How many classes to show per image.")] = 3,
+    top: Annotated[
+        int, typer.Option("--top", help=f"How many classes to show per image (at most {MAX_TOP}).")
+    ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ):
     """Class probabilities for image files, with the run's preprocessing (28 x 28 grayscale)."""
@@ -137,8 +162,7 @@ def predict_cmd(
     inv = {"auto": "auto", "yes": True, "no": False}.get(invert)
     if inv is None:
         raise ConfigError(f"--invert must be one of auto, yes, no; got {invert!r}")
-    if top < 1:
-        raise ConfigError(f"--top must be >= 1; got {top}")
+    check_sizes(top=top)
     results = predict_files(run_dir, images, invert=inv, center=center)
     if as_json:
         print_json(results)
@@ -166,10 +190,16 @@ def report_cmd(
         ),
     ] = None,
     data_dir: DataDir = None,
-    examples: Annotated[int, typer.Option("--examples", help="Images per class in the galleries.")] = 8,
+    examples: Annotated[
+        int, typer.Option("--examples", help=f"Images per class in the galleries, 1 to {MAX_EXAMPLES}.")
+    ] = 8,
     inits: Annotated[
         int | None,
-        opt("Random initialisations to histogram (default: 100 for binary models, else none).", "--inits"),
+        opt(
+            f"Random initialisations to histogram, 0 to {MAX_INITS} (default: 100 for binary models, "
+            "else none).",
+            "--inits",
+        ),
     ] = None,
     figures: Annotated[
         Path | None, opt("Also keep every figure as PNG and SVG in this folder.", "--figures")
@@ -179,6 +209,7 @@ def report_cmd(
     """Write one self-contained HTML report (images embedded, readable offline) on one or more runs."""
     from ..report import write_report
 
+    check_sizes(examples=examples, inits=inits)
     path = write_report(run_dirs, out, data_dir=data_dir, examples=examples, inits=inits, figures_dir=figures)
     if as_json:
         print_json({"report": str(path), "runs": [str(r) for r in run_dirs]})

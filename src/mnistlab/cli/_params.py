@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from .._checks import Interval, Items
 from .._errors import ConfigError
 from ..runs import MAX_SEEDS, Param, TrainConfig, params
 
@@ -43,7 +44,20 @@ def _help(p: Param, default) -> str:
     if default not in (None, ()) and p.cli != "seeds":
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         text += f" Default: {shown}."
-    return text
+    return text + _bounds(p)
+
+
+def _bounds(p: Param) -> str:
+    """`` At most 100,000.`` for a bounded integer; `` Each at most 65,536; at most 64 items.``
+    for a list of them: every size option says its upper bound in ``--help``."""
+    for c in p.constraints:
+        if isinstance(c, Interval) and c.kind is int and c.high is not None:
+            return f" At most {c.high:,}."
+        item = getattr(c, "item", None)
+        if isinstance(c, Items) and isinstance(item, Interval) and item.high is not None and p.cli == "ints":
+            most = f"; at most {c.max_len} values" if c.max_len is not None else ""
+            return f" Each at most {item.high:,}{most}."
+    return ""
 
 
 def ints(flag: str, text: str | None) -> tuple[int, ...] | None:
@@ -93,7 +107,8 @@ def config_parameters() -> list[inspect.Parameter]:
                 _param(
                     "seeds",
                     str,
-                    "N seeds counting up from --seed, or a list 0,4,7: trained in one program.",
+                    f"N seeds counting up from --seed, or a list 0,4,7: trained in one program. "
+                    f"At most {MAX_SEEDS:,} seeds.",
                     panel,
                     "--seeds",
                     metavar="N|S1,S2,..",

@@ -59,7 +59,7 @@ def load_run(run: str | os.PathLike | RunDir) -> LoadedRun:
     then not read again). A float64 run's parameters are loaded as float64 (with JAX's x64 mode on
     just for the loading); the functions here that run its model switch that mode on again.
     """
-    run = run if isinstance(run, RunDir) else RunDir.open(run)
+    run = run if isinstance(run, RunDir) else RunDir.open(run, trained=True)
     config, info = run.config, run.info
     # The final parameters, else the last finished epoch's checkpoint (a run that did not finish).
     final = run.params.is_file()

@@ -131,7 +131,7 @@ def export(
     if isinstance(run, LoadedRun):
         loaded, run_dir, kind = run, run.run_dir, run.kind
     else:
-        run = run if isinstance(run, RunDir) else RunDir.open(run)
+        run = run if isinstance(run, RunDir) else RunDir.open(run, trained=True)
         # The registry says what the model is: an autoencoder is refused before its parameters load.
         loaded, run_dir, kind = None, run.path, get_model_spec(run.config.model).kind
     check_exportable(run_dir, kind)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from .._errors import ConfigError
-from .._fs import atomic_write_bytes
+from .._fs import atomic_write_bytes, check_writable
 from . import _collect, _figures, _render
 
 REPORT_NAME = "report.html"
@@ -22,7 +22,7 @@ def check_out(out: str | os.PathLike) -> Path:
         raise ConfigError(f"--out must name an .html file; got {str(out)!r} (e.g. --out report.html)")
     if not out.parent.is_dir():
         raise ConfigError(f"--out: folder {str(out.parent)!r} does not exist; create it first")
-    return out
+    return check_writable(out, what="--out", folder=False)
 
 
 def write_report(
@@ -49,6 +49,11 @@ def write_report(
         raise ConfigError(f"--examples must be >= 1; got {examples}")
     if inits is not None and inits < 0:
         raise ConfigError(f"--inits must be >= 0; got {inits}")
+    from ..runs import RunDir
+
+    # Every folder is opened (and checked) first: a mistyped run is blamed as such (not as the
+    # --out inside it), and a mistyped second run fails before the first run's work.
+    runs = [RunDir.open(r, trained=True) for r in run_dirs]
     out = check_out(
         out if out is not None else (run_dirs[0] / REPORT_NAME if len(run_dirs) == 1 else REPORT_NAME)
     )
@@ -58,9 +63,10 @@ def write_report(
             raise ConfigError(
                 f"--figures: folder {str(figures_dir.parent)!r} does not exist; create it first"
             )
-    # Every folder is read (and checked) before any evaluation or figure: a mistyped second run
-    # fails at once, not after the first run's work.
-    records = [_collect.open_run(r) for r in run_dirs]
+        check_writable(figures_dir, what="--figures", folder=True)
+    records = [_collect.open_run(r) for r in runs]
+    for record in records:
+        _collect.check_inits_memory(record, inits)
     if key is None:
         import jax
 

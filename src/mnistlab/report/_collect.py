@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import MnistlabError
+from .._errors import MnistlabError, RunFolderError
 from . import _figures as F
 
 
@@ -64,16 +64,20 @@ def open_run(path: str | os.PathLike) -> RunRecord:
     """Read one run folder: config.toml, run.json, metrics.jsonl, steps.csv and the parameters,
     each file once. The ONE function of the report that reads a run folder.
 
-    A folder that is not a run is a ConfigError (for the user: before any work starts). A run
-    whose parameters cannot be loaded keeps the error in its record, and the page reports what
-    the files hold.
+    ``path`` may be an open :class:`~mnistlab.runs.RunDir` (not read again). A folder that is not
+    a run, or a damaged one (a truncated params.npz), is an error, as in ``mnistlab evaluate``
+    (for the user: before any work starts). A run that has no parameters yet (stopped before its
+    first checkpoint) keeps that in its record, and the page reports what the files hold.
     """
     from ..evaluate import load_run
     from ..runs import RunDir
 
-    run = RunDir.open(path)  # config.toml and run.json, read once; a folder that is no run fails here
+    # config.toml and run.json, read once; a folder that is no run fails here
+    run = path if isinstance(path, RunDir) else RunDir.open(path, trained=True)
     try:
         model, error = load_run(run), None  # builds the model and loads the parameters
+    except RunFolderError:
+        raise
     except MnistlabError as exc:
         model, error = None, exc
     run_dir, config, info = run.path, run.config, run.info
@@ -157,7 +161,32 @@ def _inspect(sec: RunSection, keep: Path | None, data_dir, examples: int, inits,
     sec.metrics = metrics = ev.metrics.to_json()
     F.evaluation(sec, keep, metrics, ev.probs, test, names, binary=run.kind == "binary")
     F.hardest(sec, keep, metrics, data.train, names)
-    n_inits = (100 if run.kind == "binary" else 0) if inits is None else inits
+    n_inits = inits_for(run, inits)
     if n_inits:
         accs = init_accuracies(run, test, n=n_inits, key=key)
         F.inits(sec, keep, accs, n_inits, chance=1.0 / len(names))
+
+
+def inits_for(run, inits: int | None) -> int:
+    """How many random initialisations to histogram: ``inits``, by default 100 for a binary model."""
+    return (100 if run.kind == "binary" else 0) if inits is None else inits
+
+
+def check_inits_memory(record: RunRecord, inits: int | None) -> None:
+    """Refuse, before any work, ``--inits`` whose models cannot all be held in memory at once
+    (the histogram scores every initialisation in one program, within about 256 MB of activations)."""
+    import jax
+
+    from .._compute import check_memory
+
+    run = record.model
+    n = inits_for(run, inits) if run is not None else 0
+    if not n:
+        return
+    per_model = sum(int(np.asarray(a[0]).nbytes) for a in jax.tree.leaves(run.params))
+    check_memory(
+        n * per_model + (256 << 20),
+        f"{n:,} initialisations of {record.run_dir.name}'s model, {per_model:,} bytes each, and "
+        "their activations",
+        "give a smaller --inits",
+    )

@@ -32,7 +32,10 @@ def _flatten(tree) -> dict[str, np.ndarray]:
 
 def save(path: str | Path, tree, meta: dict[str, Any]) -> None:
     """Write ``tree``'s leaves and a JSON ``meta`` dict to ``path`` atomically."""
-    arrays = _flatten(tree)
+    _save_arrays(path, _flatten(tree), meta)
+
+
+def _save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
     buf = io.BytesIO()
     payload = {f"a{i}": a for i, a in enumerate(arrays.values())}
     meta = {**meta, "paths": list(arrays)}
@@ -42,21 +45,48 @@ def save(path: str | Path, tree, meta: dict[str, Any]) -> None:
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
-    return _open(path)[1]
+    """The metadata alone (epoch, history, the arrays' paths): the arrays are not read."""
+    return _open(path, meta_only=True)[1]
 
 
-def _open(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def extract(source: str | Path, dest: str | Path, prefix: str, meta: dict[str, Any]) -> int:
+    """Copy the leaves of ``source`` stored under ``prefix`` (e.g. ``.params``) to ``dest``, as if
+    their subtree had been saved on its own; returns how many values they hold.
+
+    Why without a template: a run killed just after its last checkpoint finishes its bookkeeping
+    (``params.npz``) from the checkpoint alone, with no model built, no data read, nothing compiled.
+    """
+    arrays, stored = _open(source)
+    picked = {
+        p[len(prefix) :]: arrays[f"a{i}"] for i, p in enumerate(stored["paths"]) if p.startswith(prefix + "[")
+    }
+    if not picked:
+        raise DataError(f"checkpoint {source} holds no {prefix.lstrip('.')}; it was not written by mnistlab")
+    _save_arrays(dest, picked, meta)
+    return int(sum(a.size for a in picked.values()))
+
+
+def _open(path: str | Path, meta_only: bool = False) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+            names = [k for k in z.files if k == _META or not meta_only]
+            arrays = {k: z[k] for k in names}
     except FileNotFoundError:
         raise DataError(f"checkpoint {path} does not exist") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(f"checkpoint {path} is not a readable mnistlab checkpoint ({exc})") from None
     if _META not in arrays:
         raise DataError(f"checkpoint {path} has no metadata; it was not written by mnistlab")
-    meta = json.loads(arrays.pop(_META).tobytes().decode())
+    try:
+        meta = json.loads(arrays.pop(_META).tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"checkpoint {path} has damaged metadata ({exc})") from None
+    paths = meta.get("paths") if isinstance(meta, dict) else None
+    if not isinstance(paths, list) or (
+        not meta_only and any(f"a{i}" not in arrays for i in range(len(paths)))
+    ):
+        raise DataError(f"checkpoint {path} has damaged metadata (its list of arrays does not match)")
     return arrays, meta
 
 

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConfigError, DataError
-from .._fs import atomic_write_bytes
+from .._errors import ConfigError, DataError, RunFolderError
+from .._fs import atomic_write_bytes, check_writable
 from . import _checkpoint
 from ._config import TrainConfig, load_toml, to_toml
 from ._files import csv_bytes, finite, write_json
@@ -66,8 +66,10 @@ def _slug(text: str) -> str:
 
 
 def check_out(out) -> None:
-    """Refuse an ``--out`` that already holds a run or is a file, before any work starts."""
+    """Refuse an ``--out`` that already holds a run, is a file, holds other files or cannot be
+    written, before any work starts (``None``: the default ``runs/`` folder must be writable)."""
     if out is None:
+        check_writable(Path("runs"), what="the default run folder (choose another with --out)")
         return
     path = Path(out)
     if (path / CONFIG).exists() or (path / RUN_JSON).exists():
@@ -76,6 +78,17 @@ def check_out(out) -> None:
         )
     if path.exists() and not path.is_dir():
         raise ConfigError(f"--out {path} is a file; give a folder for the run")
+    if path.is_dir():
+        # Only the run's own files may land here: a run written into a folder of other things
+        # (a home folder, a dataset) would mix with them and could overwrite one of them.
+        others = sorted(p.name for p in path.iterdir())
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise ConfigError(
+                f"--out {path} is a folder that already holds other files ({shown}); give a new or "
+                "empty folder for the run"
+            )
+    check_writable(path, what="--out")
 
 
 class RunDir:
@@ -96,9 +109,11 @@ class RunDir:
     def create(cls, out: str | os.PathLike | None, config: TrainConfig) -> RunDir:
         """A new folder for a run of ``config`` (``runs/<time>-<model>-<dataset>`` when ``out`` is
         None), holding its ``config.toml``."""
+        made = None
         if out is not None:
             check_out(out)
             path = Path(out)
+            made = next((p for p in (path, *path.parents) if p.exists()), None)
             path.mkdir(parents=True, exist_ok=True)
         else:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -109,23 +124,43 @@ class RunDir:
                 path = base.with_name(f"{base.name}-{i}")
             path.mkdir(parents=True)
         run = cls(path)
-        run.write_config(config)
+        try:
+            run.write_config(config)
+        except BaseException:  # a full disk, Ctrl-C: leave no folder that looks like a run
+            _remove_new_folders(path, made)
+            raise
         return run
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> RunDir:
-        """An existing run folder, with its config and run.json read (once) and checked."""
+    def open(cls, path: str | os.PathLike, *, trained: bool = False, unstarted: bool = False) -> RunDir:
+        """An existing run folder, with its config and run.json read (once) and checked.
+
+        ``trained``: also check that run.json records what rebuilding the model needs (the
+        dataset's classes and sizes), so a damaged run.json is one line, not a ``KeyError``
+        deep inside evaluation. ``unstarted``: also accept a folder holding only its config.toml
+        (a run killed before it wrote run.json), whose ``info`` is then empty.
+        """
         run = cls(path)
         if not run.path.is_dir():
             raise ConfigError(
                 f"run folder {run.path} does not exist; give a folder written by mnistlab train"
             )
-        if not (run.path / CONFIG).is_file() or not (run.path / RUN_JSON).is_file():
+        started = (run.path / RUN_JSON).is_file()
+        if not started and unstarted:
+            run.__dict__["info"] = {}
+        if not (run.path / CONFIG).is_file() or not (started or unstarted):
             raise ConfigError(
                 f"{run.path} is not an mnistlab run: it lacks {CONFIG} or {RUN_JSON}; give a folder "
                 "written by mnistlab train"
             )
         run.config, run.info  # noqa: B018  (read both now, so a damaged folder fails here)
+        if trained:
+            run.dataset_facts()
+            # A damaged parameters file fails now, before a model is built to pour it into.
+            for path in (run.params, run.checkpoint):
+                if path.is_file():
+                    run._guard(path, _checkpoint.read_meta, path)
+                    break
         return run
 
     # --- reading ------------------------------------------------------------------------------
@@ -147,6 +182,25 @@ class RunDir:
             raise DataError(f"{path} must hold a JSON object; got {type(info).__name__}")
         return info
 
+    def dataset_facts(self) -> dict[str, Any]:
+        """run.json's ``dataset`` record, checked to hold what rebuilding the model needs."""
+        ds = self.info.get("dataset")
+        problem = None
+        if not isinstance(ds, dict):
+            problem = "has no dataset record"
+        elif not _is_count(ds.get("num_classes")):
+            problem = "has no dataset.num_classes"
+        elif not isinstance(ds.get("class_names"), list) or len(ds["class_names"]) != ds["num_classes"]:
+            problem = "has no dataset.class_names (one per class)"
+        elif not isinstance(ds.get("sizes"), dict) or not _is_count(ds["sizes"].get("train")):
+            problem = "has no dataset.sizes.train"
+        if problem:
+            raise RunFolderError(
+                f"{self.path / RUN_JSON} {problem}: the run folder is damaged; restore run.json from "
+                "a backup or train the run again"
+            )
+        return ds
+
     @property
     def checkpoint(self) -> Path:
         return self.path / CHECKPOINT
@@ -163,11 +217,29 @@ class RunDir:
 
     def load_checkpoint(self, template) -> tuple[Any, dict[str, Any]]:
         """The last epoch's training state, poured into ``template``'s structure (checked)."""
-        return _checkpoint.load(self.checkpoint, template)
+        return self._load(self.checkpoint, template)
 
     def load_params(self, template) -> tuple[Any, dict[str, Any]]:
         """The final parameters (params.npz), poured into ``template``'s structure (checked)."""
-        return _checkpoint.load(self.params, template)
+        return self._load(self.params, template)
+
+    def _load(self, path: Path, template) -> tuple[Any, dict[str, Any]]:
+        return self._guard(path, _checkpoint.load, path, template)
+
+    def _guard(self, path: Path, read, *args):
+        """``read(*args)``, a damaged ``path`` (params or checkpoint) raised as a RunFolderError."""
+        try:
+            return read(*args)
+        except RunFolderError:
+            raise
+        except DataError as exc:  # one kind of error for a damaged run folder, whichever command
+            fix = "train the run again"
+            if path == self.params and self.has_checkpoint():
+                fix = (
+                    f"delete it and run `mnistlab train --resume {self.path}` to rewrite it from its "
+                    "checkpoint"
+                )
+            raise RunFolderError(f"{exc}; the run folder {self.path} is damaged: {fix}") from None
 
     def metrics(self) -> list[dict]:
         """The per-epoch records, as written to metrics.jsonl (read once, then kept)."""
@@ -240,6 +312,18 @@ class RunDir:
     def save_params(self, params, meta: dict[str, Any]) -> None:
         _checkpoint.save(self.params, params, meta)
 
+    def params_from_checkpoint(self) -> tuple[int, dict[str, Any]]:
+        """Write params.npz from the checkpoint's parameters (no model needed); returns the number
+        of parameter values (all seeds) and the checkpoint's metadata."""
+        meta = self.checkpoint_meta()
+        try:
+            count = _checkpoint.extract(self.checkpoint, self.params, ".params", {"epoch": meta["epoch"]})
+        except RunFolderError:
+            raise
+        except DataError as exc:
+            raise RunFolderError(f"{exc}; the run folder {self.path} is damaged") from None
+        return count, meta
+
     def write_metrics(self, history, seeds) -> None:
         """metrics.jsonl, metrics.csv (mean and ``_std`` columns for several seeds) and steps.csv."""
         epochs = history.epochs
@@ -257,6 +341,21 @@ class RunDir:
                 step_rows.append([e, step, float(col.mean()), *([float(v) for v in col] if several else [])])
         atomic_write_bytes(self.path / STEPS, csv_bytes(step_rows))
         self.__dict__.pop("_metrics", None)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _remove_new_folders(path: Path, existed: Path | None) -> None:
+    """Remove ``path`` and the parents made for it (up to ``existed``), if they are empty."""
+    for folder in (path, *path.parents):
+        if folder == existed or (existed is None and folder == path.parent):
+            break
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 def _metrics_table(epochs: list[dict], several: bool) -> list[list]:

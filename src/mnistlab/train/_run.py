@@ -6,24 +6,20 @@ decides what goes into it and when (a checkpoint after every epoch, the summary 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .._checks import TypeOf, check
-from .._errors import ConfigError
-from .._reprs import html_rows
+from .._errors import ConfigError, NoSpaceError
 from ..runs import (
-    CHECKPOINT,
+    RUN_JSON,
     RunDir,
     TrainConfig,
     check_out,
     device_info,
-    format_seeds,
     resolve,
     versions,
 )
@@ -31,69 +27,13 @@ from ..runs import now as _now
 from ._callbacks import Callback, check_callbacks
 from ._console import ConsoleReporter
 from ._data import build_model_for, check_model_fits, prepare_data, with_model_defaults
+from ._memory import check_training_memory
+from ._result import RunResult
+from ._resume import finish_from_checkpoint
 from ._summary import dataset_info, summarize_history, title_line
 from ._tensorboard import TENSORBOARD_DIR, finish_run_log, require_tensorboardx, run_logger
 
 EPOCH_DEPENDENT_SCHEDULES = ("cosine", "warmup-cosine", "one-cycle")
-
-
-def _epochs(n: int) -> str:
-    return f"{n} epoch" if n == 1 else f"{n} epochs"
-
-
-@dataclass
-class RunResult:
-    """How a run ended: its folder, config, status, history and summary (and the final state)."""
-
-    run_dir: Path
-    config: TrainConfig
-    status: str
-    message: str
-    history: Any = field(repr=False)
-    summary: dict = field(default_factory=dict, repr=False)
-    state: Any = field(default=None, repr=False)
-
-    def outcome(self) -> str | None:
-        """``test accuracy 97.46% after 10 epochs`` (an autoencoder: its test loss); None when no
-        epoch finished. The CLI's summary line and the notebook views say it the same way."""
-        s = self.summary
-        if "final_test_accuracy" in s:
-            acc = format_seeds(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
-            return f"test accuracy {acc} after {_epochs(s['epochs'])}"
-        if "final_test_loss" in s:
-            return f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}"
-        return None
-
-    def _headline(self) -> str:
-        return self.outcome() or self.message or "no epoch finished"
-
-    def __repr__(self) -> str:
-        # One line: the parameters and history stay out of a notebook's output.
-        c = self.config
-        return (
-            f"RunResult({str(self.run_dir)!r}, {c.model} on {c.dataset}, {self.status}: {self._headline()})"
-        )
-
-    def _repr_html_(self) -> str:
-        s, c = self.summary, self.config
-        rows = [
-            ("run", str(self.run_dir)),
-            ("model", f"{c.model} on {c.dataset}, {c.optimizer} lr {c.lr:g}, batch {c.batch_size}"),
-            ("status", self.status + (f" ({self.message})" if self.message else "")),
-            ("result", self._headline()),
-        ]
-        if "best_test_accuracy" in s:
-            rows.append(
-                ("best test accuracy", f"{100 * s['best_test_accuracy']:.2f}% at epoch {s['best_epoch']}")
-            )
-        if "train_seconds" in s:
-            rows.append(
-                (
-                    "time",
-                    f"{s['train_seconds']:.1f} s training + {s.get('compile_seconds', 0):.1f} s compiling",
-                )
-            )
-        return html_rows(rows, css_class="mnistlab-run")
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -152,7 +92,6 @@ def _train(
     config: TrainConfig, *, data_dir, out, quiet, console, resume_from, command, callbacks, tensorboard
 ) -> RunResult:
     from ._engine import Engine, History
-    from ._fit import fit
 
     reporter = ConsoleReporter(console, quiet=quiet)
     config = resolve(config)
@@ -176,32 +115,50 @@ def _train(
         num_classes=data.num_classes,
         norm=data.norm,
     )
+    check_training_memory(engine, len(data.train), sum(len(d) for d in data.evals.values()))
+    fresh = {
+        "created": _now(),
+        "command": command,
+        "versions": versions(),
+        "device": device_info(),
+        "dataset": dataset_info(data),
+        "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
+        "seeds": list(config.seeds),
+        "steps_per_epoch": engine.steps_per_epoch,
+    }
     state, history = None, None
     if resume_from is None:
-        run = RunDir.create(out, config)
-        info = {
-            "created": _now(),
-            "command": command,
-            "versions": versions(),
-            "device": device_info(),
-            "dataset": dataset_info(data),
-            "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
-            "seeds": list(config.seeds),
-            "steps_per_epoch": engine.steps_per_epoch,
-            "status": "running",
-        }
+        run, info = RunDir.create(out, config), fresh
     else:
         run = resume_from
-        info = dict(run.info)
-        state, meta = run.load_checkpoint(engine.init())
-        history = History.from_dict(meta["history"])
-        info.setdefault("resumed", []).append({"at": _now(), "from_epoch": meta["epoch"], "command": command})
-        info["status"] = "running"
+        if run.has_checkpoint():
+            info = dict(run.info)
+            state, meta = run.load_checkpoint(engine.init())
+            history = History.from_dict(meta["history"])
+            done = meta["epoch"]
+        else:  # it stopped before its first checkpoint: start again from epoch 0, its config as saved
+            old = run.info if (run.path / RUN_JSON).is_file() else {}
+            info, done = {**fresh, "created": old.get("created", fresh["created"])}, 0
+            info["resumed"] = list(old.get("resumed", []))
+        info.setdefault("resumed", []).append({"at": _now(), "from_epoch": done, "command": command})
+    info["status"] = "running"
+    try:
+        return _run_and_record(
+            run, info, config, data, model, engine, state, history, reporter, callbacks, tensorboard
+        )
+    except NoSpaceError as exc:  # a full disk mid-run: the last checkpoint is whole, so say how to go on
+        raise exc.again(f"free space and run `mnistlab train --resume {run.path}`") from None
+
+
+def _run_and_record(run, info, config, data, model, engine, state, history, reporter, callbacks, tensorboard):
+    """Train in ``run``'s folder, writing run.json before and after, and say how it ended."""
+    from ._engine import History
+    from ._fit import fit
+
+    resuming = history is not None or "resumed" in info
     tb = None
     if tensorboard:
-        tb = run_logger(
-            run.path, config, resuming=resume_from is not None, done=len(history.epochs) if history else 0
-        )
+        tb = run_logger(run.path, config, resuming=resuming, done=len(history.epochs) if history else 0)
         info["tensorboard"] = TENSORBOARD_DIR
         callbacks = (tb, *callbacks)  # first: an epoch is logged even when a later callback raises
     run.write_info(info)
@@ -222,12 +179,25 @@ def _train(
             callbacks=callbacks,
             reporter=reporter,
         )
+    except KeyboardInterrupt:  # before fit's own handler: while placing the data or compiling
+        done = run.checkpoint_meta()["epoch"] if run.has_checkpoint() else 0
+        message = (
+            f"interrupted while compiling, before epoch {done + 1} started; "
+            f"resume with: mnistlab train --resume {run.path}"
+        )
+        info.update(status="interrupted", message=message, updated=_now())
+        run.write_info(info)
+        if tb is not None:
+            tb.close()
+        return RunResult(run.path, config, "interrupted", message, history or History(), {}, state)
     except Exception as exc:  # a callback's (or a bug's): say so in run.json, keep the traceback
         done = run.checkpoint_meta()["epoch"] if run.has_checkpoint() else 0
         info.update(
             status="failed", updated=_now(), message=f"{type(exc).__name__} after epoch {done}: {exc}"
         )
-        run.write_info(info)
+        # A full disk: run.json keeps its previous state ("running"), and resume works.
+        with contextlib.suppress(NoSpaceError):
+            run.write_info(info)
         if tb is not None:
             tb.close()
         raise
@@ -289,16 +259,25 @@ def resume(
 ) -> RunResult:
     """Continue a run from its last checkpoint; ``epochs`` may extend it. ``callbacks`` and
     ``tensorboard`` as in :func:`train` (the TensorBoard log continues the run's own)."""
-    run = RunDir.open(run_dir)
+    run = RunDir.open(run_dir, unstarted=True)  # killed before its run.json: still a run
     config, info = run.config, run.info
     if info.get("status") == "diverged":
         raise ConfigError(
             f"{run.path} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
         )
-    if not run.has_checkpoint():
-        raise ConfigError(
-            f"{run.path} has no {CHECKPOINT} yet (it stopped before its first epoch ended); "
-            "start it again instead"
+    if not run.has_checkpoint():  # it stopped before its first epoch ended: start it from epoch 0
+        if epochs is not None:
+            config = config.replace(epochs=epochs)
+            run.write_config(config)
+        return train(
+            config,
+            data_dir=data_dir,
+            quiet=quiet,
+            console=console,
+            command=command,
+            callbacks=callbacks,
+            tensorboard=tensorboard,
+            _resume_from=run,
         )
     done = run.checkpoint_meta()["epoch"]
     if epochs is not None and epochs != config.epochs:
@@ -313,6 +292,8 @@ def resume(
             )
         config = config.replace(epochs=epochs)
         run.write_config(config)
+    if done >= config.epochs and not run.params.is_file():
+        return finish_from_checkpoint(run, config, command)
     if done >= config.epochs:
         raise ConfigError(
             f"{run.path} already finished all {config.epochs} epochs; give --epochs N (N > {config.epochs}) "

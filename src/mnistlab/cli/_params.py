@@ -26,6 +26,7 @@ _GROUP_TITLES = {
     "objective": "Objective",
     "optimizer": "Optimizer",
     "loop": "Training loop",
+    "devices": "Devices",
 }
 
 

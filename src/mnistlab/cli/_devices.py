@@ -36,10 +36,25 @@ ProcessId = Annotated[
 
 
 def start_processes(coordinator: str | None, num_processes: int | None, process_id: int | None) -> bool:
-    """Join the run's other processes when there are any (before anything uses a device)."""
+    """Join the run's other processes when there are any (before anything uses a device).
+
+    Joined, the native libraries' chatter (gloo prints ``[Gloo] Rank 0 is connected ...`` to the
+    C-level stdout) is sent to stderr, while Python's ``sys.stdout`` keeps the real stdout: what
+    ``--json`` prints stays parseable, and a process other than 0 prints nothing there.
+    """
+    import os
+    import sys
+
     from ..parallel import coordinator_from_env, initialize
 
-    return initialize(coordinator_from_env(coordinator, num_processes, process_id))
+    joined = initialize(coordinator_from_env(coordinator, num_processes, process_id))
+    if joined and not getattr(sys.stdout, "_mnistlab_real_stdout", False):
+        sys.stdout.flush()
+        real = os.dup(1)
+        os.dup2(2, 1)
+        sys.stdout = os.fdopen(real, "w", buffering=1)
+        sys.stdout._mnistlab_real_stdout = True
+    return joined
 
 
 @app.command("devices")

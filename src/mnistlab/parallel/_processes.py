@@ -11,11 +11,17 @@ Why these rules:
 - Timeouts instead of hangs: a coordinator that never answers, or a process that never joins,
   ends the wait after ``timeout`` seconds with one line saying which; a process that dies later
   is noticed by the others' heartbeats, which stop them.
+- Why a watchdog thread for the join: when the join times out, JAX's C++ client aborts the whole
+  process (SIGABRT and a stack trace) instead of raising, so nothing in Python could catch it.
+  The watchdog fires just before JAX's own deadline, writes the one-line error and exits with 1;
+  nothing has been written by then.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from dataclasses import dataclass
 
 from .._errors import ConfigError, MnistlabError
@@ -79,14 +85,18 @@ def _slurm_step_of_several() -> bool:
     )
 
 
-def initialize(coordinator: Coordinator | None = None, *, timeout: int = 120) -> bool:
+def initialize(coordinator: Coordinator | None = None, *, timeout: int | None = None) -> bool:
     """Join the other processes of a run, before anything else uses JAX; True when distributed.
 
     With ``coordinator`` (see :func:`coordinator_from_env`): exactly that. Without one, inside an
     ``srun`` step of several tasks: JAX's SLURM detection. Otherwise nothing: one process.
+    ``timeout``: seconds to wait for the others (default ``$MNISTLAB_JOIN_TIMEOUT``, else 120).
     Calling it again in the same process does nothing.
     """
     import jax
+
+    if timeout is None:
+        timeout = _int("MNISTLAB_JOIN_TIMEOUT", os.environ.get("MNISTLAB_JOIN_TIMEOUT")) or 120
 
     if jax.distributed.is_initialized():
         return True
@@ -106,17 +116,30 @@ def initialize(coordinator: Coordinator | None = None, *, timeout: int = 120) ->
         if coordinator
         else "the SLURM tasks"
     )
+    advice = (
+        "check that every process was started with the same --coordinator and --num-processes "
+        "and that process 0 is reachable"
+    )
+    message = f"{who} could not join the run within {timeout} s; {advice}"
+    watchdog = threading.Timer(timeout, _give_up, [message])
+    watchdog.daemon = True
+    watchdog.start()
     try:
         jax.distributed.initialize(
-            **kwargs, initialization_timeout=timeout, heartbeat_timeout_seconds=min(timeout, 100)
+            **kwargs, initialization_timeout=timeout + 10, heartbeat_timeout_seconds=max(timeout, 100)
         )
     except Exception as exc:  # JAX raises its runtime error type; say what failed in one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DistributedError(
-            f"{who} could not join the run within {timeout} s ({first}); check that every process was "
-            "started with the same --coordinator and --num-processes and that process 0 is reachable"
-        ) from None
+        raise DistributedError(f"{who} could not join the run ({first}); {advice}") from None
+    finally:
+        watchdog.cancel()
     return True
+
+
+def _give_up(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    os._exit(1)  # the main thread is blocked inside JAX's C++ join: only an exit ends it
 
 
 def is_primary() -> bool:

@@ -26,7 +26,6 @@ _GROUP_TITLES = {
     "objective": "Objective",
     "optimizer": "Optimizer",
     "loop": "Training loop",
-    "devices": "Devices",
 }
 
 

@@ -251,7 +251,7 @@ class TrainConfig:
         "1",
         "Devices to train on: N, or all (one process: this machine's; several: every process's).",
         Deferred(lambda: _read("parallel", "DEVICES")),
-        group="devices",
+        group="loop",
         metavar="all|N",
     )
     mesh: str | None = _p(
@@ -260,7 +260,7 @@ class TrainConfig:
         "(default: as many to members as divide the seed count, the rest to data).",
         NoneOK(),
         Deferred(lambda: _read("parallel", "MESH")),
-        group="devices",
+        group="loop",
         metavar="MxD",
     )
     # Bounds the memory of evaluation (im2col patches of a CNN); not a command-line option.

@@ -113,8 +113,8 @@ def test_only_process_zero_prints_the_results(runs):
 def test_a_process_whose_partner_never_comes_fails_in_one_line_within_its_timeout(tmp_path):
     address = f"127.0.0.1:{_free_port()}"
     args = ["-m", "mnistlab", "devices", "--coordinator", address, "--num-processes", 2, "--process-id", 0]
-    code, _, err = _finish(_start(args, 1, tmp_path, MNISTLAB_JOIN_TIMEOUT="3"))
+    code, _, err = _finish(_start(args, 1, tmp_path, MNISTLAB_JOIN_TIMEOUT="2"))
     last = err.strip().splitlines()[-1]
     assert code == 1, err
     assert last.startswith("error: process 0 of 2 at 127.0.0.1:")
-    assert "could not join the run within 3 s" in last
+    assert "could not join the run within 2 s" in last

@@ -40,7 +40,9 @@ def _counts(available: int) -> list[int]:
     return counts
 
 
-def _measure(train, test, *, dataset: str, model: str, epochs: int, seeds: int, batch: int, mesh: str) -> dict:
+def _measure(
+    train, test, *, dataset: str, model: str, epochs: int, seeds: int, batch: int, mesh: str
+) -> dict:
     from mnistlab.train import Engine, TrainConfig, build_model_for, fit
 
     m, d = (int(x) for x in mesh.split("x"))

@@ -66,7 +66,8 @@ def _finish(proc: subprocess.Popen) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """The worker three times at once: processes 0 and 1 of two, and one process with 4 devices."""
+    """The worker three times at once: processes 0 and 1 of two, and one process with 4 devices;
+    beside them (it mostly waits), a process 0 of two whose partner never comes."""
     tmp = tmp_path_factory.mktemp("distributed")
     worker = TESTS / "distributed_worker.py"
     address = f"127.0.0.1:{_free_port()}"
@@ -77,10 +78,15 @@ def runs(tmp_path_factory):
         for i in (0, 1)
     ]
     procs.append(_start([worker, tmp / "one"], 4, tmp))
-    results = [_finish(p) for p in procs]
+    alone = [
+        "-m", "mnistlab", "devices", "--coordinator", f"127.0.0.1:{_free_port()}",
+        "--num-processes", 2, "--process-id", 0,
+    ]  # fmt: skip
+    procs.append(_start(alone, 1, tmp, MNISTLAB_JOIN_TIMEOUT="2"))
+    *results, abandoned = [_finish(p) for p in procs]
     for code, _, err in results:
         assert code == 0, err[-3000:]
-    return tmp, results
+    return tmp, results, abandoned
 
 
 def _params(folder: Path) -> dict[str, np.ndarray]:
@@ -89,7 +95,7 @@ def _params(folder: Path) -> dict[str, np.ndarray]:
 
 
 def test_two_processes_of_two_devices_train_as_one_process_of_four(runs):
-    tmp, _ = runs
+    tmp, *_ = runs
     two, one = _params(tmp / "two" / "both"), _params(tmp / "one" / "both")
     for key in two:
         if key != "__meta__":
@@ -98,22 +104,20 @@ def test_two_processes_of_two_devices_train_as_one_process_of_four(runs):
 
 
 def test_the_run_folder_records_the_mesh_across_both_processes(runs):
-    tmp, _ = runs
+    tmp, *_ = runs
     info = json.loads((tmp / "two" / "both" / "run.json").read_text())
     assert info["mesh"] == {"members": 2, "data": 2, "devices": 4}
     assert info["status"] == "completed"
 
 
 def test_only_process_zero_prints_the_results(runs):
-    _, (zero, one, _) = runs
+    _, (zero, one, _), _ = runs
     assert json.loads(zero[1])["status"] == "completed"
     assert one[1] == ""
 
 
-def test_a_process_whose_partner_never_comes_fails_in_one_line_within_its_timeout(tmp_path):
-    address = f"127.0.0.1:{_free_port()}"
-    args = ["-m", "mnistlab", "devices", "--coordinator", address, "--num-processes", 2, "--process-id", 0]
-    code, _, err = _finish(_start(args, 1, tmp_path, MNISTLAB_JOIN_TIMEOUT="2"))
+def test_a_process_whose_partner_never_comes_fails_in_one_line_within_its_timeout(runs):
+    code, _, err = runs[2]
     last = err.strip().splitlines()[-1]
     assert code == 1, err
     assert last.startswith("error: process 0 of 2 at 127.0.0.1:")

@@ -198,7 +198,7 @@ class Engine:
         self._eval_fns: dict[int, Any] = {}
         self.compile_seconds = 0.0
         self.traces = 0  # incremented while tracing; a test checks it stays at one per program
-        # Where it runs: checked (and the devices looked up) before any data is loaded.
+        # Where it runs: the mesh of --devices and --mesh (None on one device), checked here.
         self.layout = plan(len(self.seeds), config.devices, config.mesh)
 
     @property

@@ -15,7 +15,7 @@ MAX_LINES = 400
 # _compute, _images) are the shared internal layer every package may use.
 LAYERS = [
     {"_errors", "_fs", "_checks", "_compute", "_images", "_reprs"},
-    {"data", "models", "plots", "optim"},
+    {"data", "models", "plots", "optim", "parallel"},
     {"runs"},
     {"train"},
     {"evaluate", "scratch"},

@@ -485,6 +485,8 @@ EVERY_FIELD = TrainConfig(
     drop_last=True,
     seeds=(3, 1, 2**32 - 1),
     dtype="float64",
+    devices="all",
+    mesh="3x1",
     eval_train=True,
     eval_batch_size=500,
 )

@@ -5,11 +5,11 @@
 - ``_params``: ``mnistlab train``'s options, generated from the config's declared fields;
 - ``_data`` (``mnistlab data ...``), ``_train`` (``train``), ``_inspect`` (``evaluate``,
   ``predict``, ``report``), ``_export`` (``export``), ``_study`` (``mnistlab study ...``),
-  ``_serve`` (``serve``).
+  ``_serve`` (``serve``), ``_devices`` (``devices``, and the multi-process options ``train`` shares).
 """
 
 # Imported in the order their commands appear in `mnistlab --help`; each registers its commands.
-from . import _data, _train, _inspect, _export, _study, _serve  # noqa: F401, I001
+from . import _data, _train, _inspect, _export, _study, _serve, _devices  # noqa: F401, I001
 from ._app import app, main
 
 __all__ = ["app", "main"]

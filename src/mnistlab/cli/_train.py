@@ -16,6 +16,7 @@ import typer
 
 from .._errors import ConfigError
 from ._app import DataDir, Json, app, command_line, opt, print_json, user_errors
+from ._devices import Coordinator, NumProcesses, ProcessId, start_processes
 from ._params import ConfigCommand, given_config, with_config_options
 
 _TRAIN_HELP = """Train a model and save the run (config, metrics, checkpoints, parameters) in a folder.
@@ -82,6 +83,9 @@ _EXTRA = [
         False,
     ),
     _extra("as_json", Json, False),
+    _extra("coordinator", Coordinator),
+    _extra("num_processes", NumProcesses),
+    _extra("process_id", ProcessId),
 ]
 
 
@@ -95,17 +99,22 @@ def train_cmd(**options):
         options.pop(k)
         for k in ("data_dir", "out", "resume", "config", "quiet", "report", "tensorboard", "as_json")
     )
+    start_processes(*(options.pop(k) for k in ("coordinator", "num_processes", "process_id")))
     given = given_config(options)
     if resume is not None:
-        extra = sorted(set(given) - {"epochs"}) + (["config"] if config else []) + (["out"] if out else [])
+        where = {"epochs", "devices", "mesh"}
+        extra = sorted(set(given) - where) + (["config"] if config else []) + (["out"] if out else [])
         if extra:
             raise ConfigError(
-                f"--resume continues a run with its own config; only --epochs may be given with it, "
+                f"--resume continues a run with its own config; only --epochs may be given with it "
+                f"(and --devices, --mesh: where it runs), "
                 f"got {', '.join('--' + e.replace('_', '-') for e in extra)}"
             )
         result = T.resume(
             resume,
             epochs=given.get("epochs"),
+            devices=given.get("devices"),
+            mesh=given.get("mesh"),
             data_dir=data_dir,
             quiet=quiet,
             command=command_line(),
@@ -117,6 +126,10 @@ def train_cmd(**options):
         result = T.train(
             cfg, data_dir=data_dir, out=out, quiet=quiet, command=command_line(), tensorboard=tensorboard
         )
+    from ..parallel import is_primary
+
+    if not is_primary():  # several processes: process 0 reports (and writes) for all
+        return
     if tensorboard and result.status in ("completed", "stopped"):
         from ..tensorboard import log_confusion_matrix
 

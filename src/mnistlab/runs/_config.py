@@ -246,6 +246,23 @@ class TrainConfig:
         cli="bool",
         flag="--eval-train/--no-eval-train",
     )
+    # devices: where the run is computed, not what; may change when a run is resumed
+    devices: str = _p(
+        "1",
+        "Devices to train on: N, or all (one process: this machine's; several: every process's).",
+        Deferred(lambda: _read("parallel", "DEVICES")),
+        group="loop",
+        metavar="all|N",
+    )
+    mesh: str | None = _p(
+        None,
+        "Split the devices as MEMBERSxDATA: seeds over MEMBERS, each batch over DATA "
+        "(default: as many to members as divide the seed count, the rest to data).",
+        NoneOK(),
+        Deferred(lambda: _read("parallel", "MESH")),
+        group="loop",
+        metavar="MxD",
+    )
     # Bounds the memory of evaluation (im2col patches of a CNN); not a command-line option.
     eval_batch_size: int = _p(
         1000, "Examples per evaluation chunk.", Interval(int, 1, 100_000), group="loop", cli=""

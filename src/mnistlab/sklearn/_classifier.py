@@ -70,6 +70,8 @@ NOT_PARAMS = {
     "seeds": "the parameter `seed` (an int, or several for an ensemble)",
     "eval_train": "score(X, y) scores any set after fit",
     "eval_batch_size": "prediction chunks its input itself",
+    "devices": "a fit runs on one device; scikit-learn runs fits side by side (n_jobs)",
+    "mesh": "a fit runs on one device; scikit-learn runs fits side by side (n_jobs)",
 }
 _SEED = params()["seeds"].constraints[0].item  # one seed's constraint, as the config declares it
 

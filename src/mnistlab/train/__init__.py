@@ -8,6 +8,9 @@ Callbacks (plain callables ``callback(record, history, state) -> bool | None``, 
 every epoch's checkpoint; True stops the run) and TensorBoard logs (``tensorboard=True``)::
 
 >>> train.train(config, callbacks=[lambda record, history, state: record["test_accuracy"][0] > 0.95])
+
+Several devices: ``TrainConfig(devices="all", mesh="4x2")`` (see :mod:`mnistlab.parallel`); a run
+records its mesh in run.json, and ``resume(run_dir, devices=...)`` continues it on another count.
 """
 
 from ..optim import OPTIMIZERS, SCHEDULES, current_lr, make_optimizer, make_schedule

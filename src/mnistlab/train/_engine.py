@@ -9,6 +9,8 @@ Why it is shaped this way:
 - Several seeds are ``jax.vmap`` of the single-seed epoch over a leading axis of the state.
 - Both programs are compiled ahead of time (``jit(...).lower(...).compile()``), which measures
   compile time apart from epoch time and makes a retrace impossible rather than just unlikely.
+- On several devices (``--devices``, ``--mesh``) the same programs run under ``shard_map`` on a
+  mesh ``members x data`` (``_sharded.py``); on one device nothing of that is in the way.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax import lax
+from jax.sharding import PartitionSpec as P
 
 from .._compute import eval_indices, over_seeds
 from .._errors import ConfigError
 from ..data import NormStats, batch_indices, num_batches
 from ..models import Model
 from ..optim import make_optimizer, make_schedule
+from ..parallel import MEMBERS, place, plan, to_host
 from ..runs import TrainConfig, resolve
-from . import _losses
+from . import _losses, _sharded
 
 COMPUTE_DTYPES = {"float32": jnp.float32, "float64": jnp.float64, "bfloat16": jnp.bfloat16}
 
@@ -194,6 +198,8 @@ class Engine:
         self._eval_fns: dict[int, Any] = {}
         self.compile_seconds = 0.0
         self.traces = 0  # incremented while tracing; a test checks it stays at one per program
+        # Where it runs: the mesh of --devices and --mesh (None on one device), checked here.
+        self.layout = plan(len(self.seeds), config.devices, config.mesh)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -201,7 +207,34 @@ class Engine:
         return {"flat": (1, h * w), "NHWC": (1, h, w, 1), "NCHW": (1, 1, h, w)}[self.model.input_layout]
 
     def init(self) -> TrainState:
+        """The initial state, computed on one device whatever the mesh (so it is the same on any)."""
         return init_state(self.model, self.tx, self.seeds, self.input_shape, self.param_dtype)
+
+    # where the arrays live --------------------------------------------------------------------
+
+    def place_state(self, state: TrainState) -> TrainState:
+        """``state`` (on a device or from a checkpoint) split over the mesh's ``members`` axis."""
+        if self.layout.mesh is None:
+            return state
+        return place(state, self.layout.mesh, P(MEMBERS))
+
+    def place_data(self, array):
+        """A dataset array on every device of the mesh (each process fills only its own)."""
+        if self.layout.mesh is None:
+            return jax.device_put(array)
+        return place(array, self.layout.mesh, P())
+
+    def host_state(self, state: TrainState) -> TrainState:
+        """``state`` readable by this process: itself in one process; gathered (a collective)
+        when other processes hold some of it."""
+        if self.layout.mesh is None or jax.process_count() == 1:
+            return state
+        return to_host(state)
+
+    def _scalar(self, value: int):
+        if self.layout.mesh is None:
+            return jnp.int32(value)
+        return place(np.int32(value), self.layout.mesh, P())
 
     # one seed ---------------------------------------------------------------------------------
 
@@ -279,23 +312,27 @@ class Engine:
     def compile_epoch(self, state: TrainState, images, labels):
         if self._epoch_fn is None:
             t = time.perf_counter()
-            self._epoch_fn = jax.jit(self._epoch_all).lower(state, jnp.int32(0), images, labels).compile()
+            program = self._epoch_all if self.layout.mesh is None else _sharded.epoch_program(self)
+            self._epoch_fn = jax.jit(program).lower(state, self._scalar(0), images, labels).compile()
             self.compile_seconds += time.perf_counter() - t
         return self._epoch_fn
 
     def run_epoch(self, state: TrainState, epoch: int, images, labels):
         """One pass over the training set for every seed: ``(state, step_totals, loss_sum, correct)``."""
         fn = self.compile_epoch(state, images, labels)
-        return fn(state, jnp.int32(epoch), images, labels)
+        return fn(state, self._scalar(epoch), images, labels)
 
     def evaluate(self, params, images, labels) -> tuple[np.ndarray, np.ndarray]:
         """Mean loss and accuracy over EVERY example, per seed: two arrays of shape (seeds,)."""
         n = int(images.shape[0])
         idx, mask = eval_indices(n, self.config.eval_batch_size)
         key = (tuple(images.shape), idx.shape)  # one program per evaluation set size
+        if self.layout.mesh is not None:
+            idx, mask = _sharded.eval_inputs(self.layout, idx, mask)
         if key not in self._eval_fns:
+            program = self._eval_all if self.layout.mesh is None else _sharded.eval_program(self)
             t = time.perf_counter()
-            self._eval_fns[key] = jax.jit(self._eval_all).lower(params, images, labels, idx, mask).compile()
+            self._eval_fns[key] = jax.jit(program).lower(params, images, labels, idx, mask).compile()
             self.compile_seconds += time.perf_counter() - t
         loss_sum, correct = self._eval_fns[key](params, images, labels, idx, mask)
         return np.asarray(loss_sum, np.float64) / n, np.asarray(correct, np.float64) / n

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-import jax
 import numpy as np
 
 from ..data import Dataset
@@ -51,11 +50,15 @@ def fit(
     callbacks = check_callbacks(callbacks)
     cfg = engine.config
     history = history or History()
-    state = state if state is not None else engine.init()
-    images = jax.device_put(np.asarray(train.images, np.uint8))
-    labels = jax.device_put(np.asarray(train.labels, np.int32))
+    # On a mesh the state is split over the members axis and the data copied to every device;
+    # on one device both are placed as before. What the hooks and the result get is readable by
+    # this process (gathered from the others when several processes hold it).
+    state = engine.place_state(state if state is not None else engine.init())
+    images = engine.place_data(np.asarray(train.images, np.uint8))
+    labels = engine.place_data(np.asarray(train.labels, np.int32))
     eval_sets = {
-        name: (jax.device_put(ds.images), jax.device_put(ds.labels)) for name, ds in (evals or {}).items()
+        name: (engine.place_data(np.asarray(ds.images)), engine.place_data(np.asarray(ds.labels)))
+        for name, ds in (evals or {}).items()
     }
     if cfg.eval_train:
         eval_sets = {"train_eval": (images, labels), **eval_sets}
@@ -112,9 +115,10 @@ def fit(
             state = new_state
             if reporter:
                 reporter.epoch(record, history)
+            readable = engine.host_state(state) if (on_epoch or callbacks) else state
             if on_epoch:
-                on_epoch(epoch + 1, state, history)
-            stop_by = call_callbacks(callbacks, record, history, state)
+                on_epoch(epoch + 1, readable, history)
+            stop_by = call_callbacks(callbacks, record, history, readable)
             if stop_by is not None and epoch + 1 < cfg.epochs:
                 status, message = "stopped", f"stopped by callback {stop_by} after epoch {epoch + 1}"
                 break
@@ -125,4 +129,4 @@ def fit(
         if reporter:
             reporter.stop()
     done = len([r for r in history.epochs if not r.get("diverged")])
-    return FitResult(state, history, status, message, engine.compile_seconds, done)
+    return FitResult(engine.host_state(state), history, status, message, engine.compile_seconds, done)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._checks import TypeOf, check
 from .._errors import ConfigError, NoSpaceError
+from ..parallel import is_primary, plan
 from ..runs import (
     RUN_JSON,
     RunDir,
@@ -69,12 +70,14 @@ def train(
     needs the ``tensorboard`` extra).
     """
     from .._compute import precision
+    from ._processes import as_follower as follower
 
     callbacks = check_callbacks(callbacks)
     check("tensorboard", tensorboard, [TypeOf(bool, "True or False")], flag="--tensorboard")
     if tensorboard:
         require_tensorboardx()  # before any data is read or any epoch is run
-    with precision(config.dtype):
+    # Several processes: each runs the whole run; only process 0 writes the folder and prints.
+    with follower(out, _resume_from, quiet) as (out, _resume_from, quiet), precision(config.dtype):
         return _train(
             config,
             data_dir=data_dir,
@@ -97,6 +100,7 @@ def _train(
     config = resolve(config)
     # Check what can be checked without data first, so a typo never waits for (or downloads) data.
     check_model_fits(config, data_dir=data_dir)
+    plan(len(config.seeds), config.devices, config.mesh)  # the devices asked for exist
     if resume_from is None:
         check_out(out)
     data = prepare_data(config, data_dir=data_dir, progress=not quiet)
@@ -142,6 +146,7 @@ def _train(
             info["resumed"] = list(old.get("resumed", []))
         info.setdefault("resumed", []).append({"at": _now(), "from_epoch": done, "command": command})
     info["status"] = "running"
+    info["mesh"] = engine.layout.as_dict()  # where it ran (last): a resume may change it
     try:
         return _run_and_record(
             run, info, config, data, model, engine, state, history, reporter, callbacks, tensorboard
@@ -168,6 +173,8 @@ def _run_and_record(run, info, config, data, model, engine, state, history, repo
         run.write_metrics(history, config.seeds)
 
     reporter.title = title_line(config, data, engine)
+    if engine.layout.size > 1:
+        reporter.title += f", {engine.layout.describe()}"
     try:
         result = fit(
             engine,
@@ -250,6 +257,8 @@ def resume(
     run_dir,
     *,
     epochs: int | None = None,
+    devices=None,
+    mesh: str | None = None,
     data_dir=None,
     quiet: bool = False,
     console=None,
@@ -257,8 +266,9 @@ def resume(
     callbacks: Sequence[Callback] | None = None,
     tensorboard: bool = False,
 ) -> RunResult:
-    """Continue a run from its last checkpoint; ``epochs`` may extend it. ``callbacks`` and
-    ``tensorboard`` as in :func:`train` (the TensorBoard log continues the run's own)."""
+    """Continue a run from its last checkpoint; ``epochs`` may extend it; ``devices`` and ``mesh``
+    may change where it runs (a checkpoint holds whole arrays, so any mesh can read it).
+    ``callbacks`` and ``tensorboard`` as in :func:`train` (the TensorBoard log continues the run's own)."""
     run = RunDir.open(run_dir, unstarted=True)  # killed before its run.json: still a run
     config, info = run.config, run.info
     if info.get("status") == "diverged":
@@ -291,7 +301,15 @@ def resume(
                 f"--epochs must be >= {done}, the epochs already done in {run.path}; got {epochs}"
             )
         config = config.replace(epochs=epochs)
-        run.write_config(config)
+        if is_primary():
+            run.write_config(config)
+    placement = {k: v for k, v in (("devices", devices), ("mesh", mesh)) if v is not None}
+    if devices is not None and mesh is None:
+        placement["mesh"] = None  # the saved mesh was for the old device count: the default split
+    if placement:
+        config = config.replace(**placement)
+        if is_primary():
+            run.write_config(config)
     if done >= config.epochs and not run.params.is_file():
         return finish_from_checkpoint(run, config, command)
     if done >= config.epochs:

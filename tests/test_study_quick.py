@@ -168,3 +168,25 @@ def test_study_run_user_errors_are_one_line_before_any_work(capsys, tmp_path, mo
     assert_user_error(code, err, *fragments)
     assert out == ""
     assert not (tmp_path / "studies").exists()
+
+
+def test_an_interrupted_study_resumes_its_unfinished_run_where_it_stopped(
+    tmp_path, monkeypatch, cheap_compiles
+):
+    from mnistlab import train
+
+    real_train = train.train
+
+    def stopped_after_one_epoch(config, **kw):  # as if killed after epoch 1's checkpoint
+        return real_train(config, **{**kw, "callbacks": [lambda record, history, state: True]})
+
+    out = tmp_path / "s4"
+    monkeypatch.setattr(train, "train", stopped_after_one_epoch)
+    first = studies.run("tanh-mlp", quick=True, epochs=2, out=out, quiet=True)
+    assert first.runs["tanh"].info["status"] == "stopped"
+    assert len(first.runs["tanh"].records) == 1
+    monkeypatch.setattr(train, "train", real_train)
+    second = studies.run("tanh-mlp", resume=True, out=out, quiet=True)
+    assert second.runs["tanh"].action == "resumed from epoch 1"
+    assert [r["epoch"] for r in second.runs["tanh"].records] == [1, 2]
+    assert second.info["settings"] == {"dataset": None, "seeds": None, "epochs": 2, "quick": True}

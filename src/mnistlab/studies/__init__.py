@@ -76,7 +76,7 @@ from ._runner import (
 )
 from ._s11_denoise import denoise
 from ._spec import Member, Reference, TrainStudy
-from ._verdict import NOISE_RULE
+from ._verdict import NOISE_RULE, verdict
 
 __all__ = [
     "CATALOG",
@@ -135,4 +135,5 @@ __all__ = [
     "save_results",
     "study_names",
     "trained_row",
+    "verdict",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._verdict import chance_level, mean_std
+from ._verdict import chance_level, mean_std, stuck_at_chance
 
 Shown = tuple[str, Any, str]
 
@@ -82,9 +82,15 @@ def accuracy_panel(ax, ctx: Context, members, metrics, *, chance: bool = False) 
             if line is None:
                 continue
             _references(ax, ctx.study, name, metric, line.get_color())
-            if run.info.get("status") == "diverged" and x:
-                ax.plot([x[-1]], [100 * (mean_std(curve[-1])[0] or 0)], "x", color="red", ms=10, mew=2)
-                ax.annotate("diverged", (x[-1], 100 * (mean_std(curve[-1])[0] or 0)), color="red", fontsize=8)
+            diverged = run.info.get("status") == "diverged"
+            # A finite loss at chance accuracy (S5's lr 2) is divergence too, whatever the status says.
+            expected = any(r.chance and r.run == name for r in ctx.study.references)
+            at_chance = expected and metric == "test_accuracy" and stuck_at_chance(run)
+            if (diverged or at_chance) and x:
+                y = 100 * (mean_std(curve[-1])[0] or 0)
+                ax.plot([x[-1]], [y], "x", color="red", ms=10, mew=2)
+                text = "diverged" if diverged else "diverged: at chance all run"
+                ax.annotate(text, (x[-1], y), color="red", fontsize=8, ha="right", va="bottom")
     if chance and ctx.runs:
         level = 100 * chance_level(next(iter(ctx.runs.values())))
         ax.axhline(level, ls=":", color="gray", lw=1)

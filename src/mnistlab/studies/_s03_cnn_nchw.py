@@ -14,7 +14,14 @@ STUDY = TrainStudy(
     question="How does a small channels-first CNN trained like S1 compare with the dense models?",
     shows="train/test accuracy per epoch",
     base=TrainConfig(model="cnn-s3", **SOFTMAX_TRAINING),
-    members=(Member("cnn", "CNN (NCHW) conv16k4s4-conv32k3-dense256"),),
+    members=(
+        Member(
+            "cnn",
+            "CNN (NCHW) conv16k4s4-conv32k3-dense256",
+            # The same layers and layout with a few channels: --quick is a smoke test.
+            quick={"model": "cnn", "layers": "nchw,conv4k4s4,conv8k3,dense16"},
+        ),
+    ),
     figures=("curves",),
     quick=quick_defaults(),
     estimate=101 * 8.0,

@@ -43,7 +43,7 @@ STUDY = TrainStudy(
         Reference("overfit", "test_accuracy", 10, 0.829, "test 82.9% at epoch 9"),
     ),
     figures=("train-vs-test",),
-    quick=quick_defaults(),
+    quick=quick_defaults(eval_train=True),
     estimate=10 * 2.0 + 30 * 60.0,
     init="normal, sigma 0.1 (weights and biases), as the notebook's init_random_params",
 )

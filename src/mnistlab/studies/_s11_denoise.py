@@ -5,6 +5,12 @@ U[-0.1, 0.1]; cost 0.5 sum((x_noisy - o)^2); 100 plain gradient-descent steps wi
 
 The period, noise level, width and step size are the study's choice (the notebook leaves them
 open): :data:`SETTINGS`. No training run: the whole study is one jitted scan of 100 steps.
+
+What it finds: with ONE example and 200 outputs, ``W2``'s columns can hold the noisy signal itself,
+and gradient descent moves the output along the residual ``x_noisy - o``; so the net fits the
+noise (the cost falls toward 0) and its output is about as far from the clean cosine as the noisy
+signal is. The report's table says so with numbers; any smoothing must come from the
+architecture or stopping early, not from this cost.
 """
 
 from __future__ import annotations
@@ -75,13 +81,20 @@ def analysis(ctx) -> dict:
     ax2.set_xlabel("gradient step")
     ax2.set_ylabel("cost")
     ctx.figures.append(("Noisy signal, clean cosine and network output", fig, f"settings: {r['settings']}"))
+    ratio = r["rmse_output_vs_clean"] / r["rmse_noisy_vs_clean"]
     rows = [
         ["noisy signal vs clean", f"{r['rmse_noisy_vs_clean']:.4f}"],
         ["network output vs clean", f"{r['rmse_output_vs_clean']:.4f}"],
         ["final cost 0.5 sum((x_noisy - o)^2)", f"{r['final_cost']:.4f}"],
+        ["output's error / noisy signal's error (RMSE vs clean)", f"{ratio:.3f}"],
     ]
     keys = ("final_cost", "rmse_noisy_vs_clean", "rmse_output_vs_clean", "settings")
-    return {"table": (["quantity", "value"], rows), **{k: r[k] for k in keys}, "dataset": "synthetic cosine"}
+    return {
+        "table": (["quantity (RMSE vs the clean cosine unless said)", "value"], rows),
+        "error_ratio": ratio,
+        **{k: r[k] for k in keys},
+        "dataset": "synthetic cosine",
+    }
 
 
 STUDY = TrainStudy(

@@ -34,7 +34,7 @@ STUDY = TrainStudy(
     ),
     members=(Member("mlp", "784-256-10 ReLU, SGD lr 0.05", quick={"widths": (64,)}),),
     figures=("train-vs-validation",),
-    quick=quick_defaults(),
+    quick=quick_defaults(eval_train=True),
     estimate=10 * 3.0,
     keep_best="validation_accuracy",
     gaps=("batches come from a shuffled order each epoch, not the notebook's in-order array split",),

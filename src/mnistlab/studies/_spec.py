@@ -92,5 +92,7 @@ QUICK_EPOCHS = 1
 
 
 def quick_defaults(**extra) -> dict:
-    """What ``--quick`` changes in every study: the bundled sample and a couple of epochs."""
-    return {"dataset": "mnist-sample", "epochs": QUICK_EPOCHS, **extra}
+    """What ``--quick`` changes in every study: the bundled sample, one epoch, and no scoring of
+    the whole training set (a pass and a program per run) unless the study's figure is about
+    train against test (``eval_train=True`` in ``extra``)."""
+    return {"dataset": "mnist-sample", "epochs": QUICK_EPOCHS, "eval_train": False, **extra}

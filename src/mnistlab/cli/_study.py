@@ -148,11 +148,13 @@ def _duration(seconds: float) -> str:
 def study_run(
     name: Annotated[str, typer.Argument(help="A study's name or S-number (mnistlab study list).")],
     dataset: Annotated[
-        str | None, opt("Dataset instead of the study's (default mnist).", "--dataset")
+        str | None, opt("Dataset for every run (default auto: MNIST, else the sample).", "--dataset")
     ] = None,
     seeds: Annotated[int | None, opt("Seeds 0..N-1 for every run (default: the study's).", "--seeds")] = None,
     epochs: Annotated[int | None, opt("Epochs for every run (default: the study's).", "--epochs")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="Tiny nets, epochs on mnist-sample.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Tiny nets, one epoch on mnist-sample: a smoke test.")
+    ] = False,
     out: Annotated[Path | None, opt("Study folder (default studies/<name>-<time>).", "--out")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the study in --out (default: the newest of its name).")

@@ -171,7 +171,7 @@ def test_study_run_user_errors_are_one_line_before_any_work(capsys, tmp_path, mo
 
 
 def test_an_interrupted_study_resumes_its_unfinished_run_where_it_stopped(
-    tmp_path, monkeypatch, cheap_compiles
+    tmp_path, monkeypatch, cheap_compiles, compilation_cache
 ):
     from mnistlab import train
 

@@ -93,7 +93,8 @@ def run_study(
 
     settings = check_settings(dataset, seeds, epochs, quick)
     path, settings, saved = open_out(study, out, settings, resume)
-    configs = {m.name: member_config(study, m, settings) for m in study.members}
+    members = [m for m in study.members if m.in_quick or not settings.quick]
+    configs = {m.name: member_config(study, m, settings) for m in members}
     info = {
         "study": study.name,
         "number": study.number,
@@ -110,7 +111,7 @@ def run_study(
     path.mkdir(parents=True, exist_ok=True)
     write_study_json(path, info)
     runs = {}
-    for member in study.members:
+    for member in members:
         run_path = path / RUNS / member.name
         if not quiet:
             _say(console, f"{study.name}: {member.label} -> {run_path}")

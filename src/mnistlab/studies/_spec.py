@@ -23,12 +23,14 @@ from ..runs import TrainConfig
 @dataclass(frozen=True)
 class Member:
     """One run of a study: ``name`` (its folder), ``label`` (legends, tables) and ``changes`` to
-    the study's base config; ``quick`` are further changes in ``--quick`` mode (smaller nets)."""
+    the study's base config; ``quick`` are further changes in ``--quick`` mode (smaller nets);
+    ``in_quick=False`` leaves the member out of ``--quick`` (the smoke test's seconds count)."""
 
     name: str
     label: str
     changes: Mapping[str, Any] = field(default_factory=dict)
     quick: Mapping[str, Any] = field(default_factory=dict)
+    in_quick: bool = True  # False: left out of --quick (a sweep point whose code path another runs)
 
 
 @dataclass(frozen=True)

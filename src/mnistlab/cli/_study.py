@@ -1,4 +1,6 @@
-"""``mnistlab study NAME``: one command per study of the registry, its options from its config.
+"""``mnistlab study list`` and ``mnistlab study run NAME`` (the twelve studies of studies.md),
+and ``mnistlab study NAME``: one command per implementation comparison (S9 and its follow-ups),
+its options from its config.
 
 Each study declares its options once, as fields of its config dataclass (default, constraints,
 help: ``studies/_config.py``); the commands here are generated from :data:`mnistlab.studies.STUDIES`,
@@ -17,7 +19,17 @@ from typing import Annotated
 import typer
 
 from .._checks import Options
-from ._app import DataDir, Json, app, command_line, opt, print_json, sub_app, user_errors
+from ._app import (
+    DataDir,
+    Json,
+    app,
+    command_line,
+    opt,
+    print_json,
+    print_table,
+    sub_app,
+    user_errors,
+)
 from ._params import scalar_type, with_parameters
 
 study_app = sub_app("Studies: one command per experiment of the course, timed, tabulated and saved.")
@@ -95,6 +107,95 @@ def _register_all() -> None:
 
     for study in STUDIES:
         _register(study)
+
+
+@study_app.command("list")
+@user_errors
+def study_list(as_json: Json = False) -> None:
+    """The twelve studies: name, S-number, what each shows, its runs, the estimated time on a
+    2-core CPU and the datasets with reference numbers."""
+    from ..studies import listing
+
+    rows = listing()
+    if as_json:
+        print_json(rows)
+        return
+    cells = [
+        [
+            r["name"],
+            r["number"],
+            r["shows"],
+            "; ".join(r["runs"]),
+            _duration(r["estimate_seconds"]),
+            ", ".join(r["reference_datasets"]) or "none",
+        ]
+        for r in rows
+    ]
+    header = ["name", "S", "shows", "runs", "est. time (2-core CPU)", "reference numbers for"]
+    print_table("studies (mnistlab study run NAME)", header, cells)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"~{seconds:.0f} s"
+    if seconds < 5400:
+        return f"~{seconds / 60:.0f} min"
+    return f"~{seconds / 3600:.1f} h"
+
+
+@study_app.command("run")
+@user_errors
+def study_run(
+    name: Annotated[str, typer.Argument(help="A study's name or S-number (mnistlab study list).")],
+    dataset: Annotated[
+        str | None, opt("Dataset for every run (default auto: MNIST, else the sample).", "--dataset")
+    ] = None,
+    seeds: Annotated[int | None, opt("Seeds 0..N-1 for every run (default: the study's).", "--seeds")] = None,
+    epochs: Annotated[int | None, opt("Epochs for every run (default: the study's).", "--epochs")] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Tiny nets, one epoch on mnist-sample: a smoke test.")
+    ] = False,
+    out: Annotated[Path | None, opt("Study folder (default studies/<name>-<time>).", "--out")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the study in --out (default: the newest of its name).")
+    ] = False,
+    data_dir: DataDir = None,
+    as_json: Json = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Run one study into one folder: its runs, study.json and report.html (verdict per reference)."""
+    from .. import studies
+
+    result = studies.run(
+        name,
+        dataset=dataset,
+        seeds=seeds,
+        epochs=epochs,
+        quick=quick,
+        out=out,
+        resume=resume,
+        data_dir=data_dir,
+        quiet=quiet,
+        command=command_line(),
+    )
+    if as_json:
+        print_json({"out": str(result.out_dir), "report": str(result.report), **result.info})
+        return
+    rows = [
+        [v["run"], v["metric"], str(v["epoch"]), _pct(v["ours"]), v["reference_text"], v["verdict"]]
+        for v in result.verdicts
+    ]
+    if rows:
+        print_table(
+            f"{result.study}: reference numbers",
+            ["run", "metric", "epoch", "ours", "reference", "verdict"],
+            rows,
+        )
+    typer.echo(f"{result.study}: {result.info.get('verdict_summary', '')}; report: {result.report}")
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{100 * v:.2f}%"
 
 
 _register_all()

@@ -1,6 +1,16 @@
 """The course's studies as runs: one call (or one ``mnistlab study`` command) trains, times,
 tabulates and saves a study's comparison.
 
+The twelve studies of ``studies.md`` by name or S-number (:data:`CATALOG`, :func:`listing`):
+
+>>> from mnistlab import studies
+>>> result = studies.run("tanh-mlp", dataset="mnist", out="studies/s4")   # or "s4"; quick=True
+>>> result                      # StudyRun('tanh-mlp', 1 run, 3 of 3 reference points within noise ...)
+>>> result.verdicts, result.runs["tanh"].path, result.report            # report.html, study.json
+
+A study is one module declaring a :class:`TrainStudy` (base config, sweep :class:`Member` s,
+:class:`Reference` numbers, figures, an optional analysis) and one line in :data:`CATALOG`.
+
 Study S9 and its follow-ups (see :mod:`mnistlab.scratch` for the implementations):
 
 >>> from mnistlab import studies
@@ -25,6 +35,8 @@ from ._backprop import (
     BackpropConfig,
     run_backprop,
 )
+from ._catalog import CATALOG, FOLLOW_UPS, catalog_names, listing, run
+from ._catalog import find as find_study
 from ._config import (
     DATASETS,
     DTYPES,
@@ -36,6 +48,7 @@ from ._config import (
     flag,
     parse_skip,
 )
+from ._execute import KeepBest, RunView
 from ._logistic import LOGISTIC_IMPLEMENTATIONS, LogisticConfig, run_logistic
 from ._optimizers import OptimizersConfig, run_optimizers
 from ._output import (
@@ -50,6 +63,7 @@ from ._output import (
     save_results,
 )
 from ._registry import STUDIES, Study, get_study, study_names
+from ._run import StudyRun, run_study
 from ._runner import (
     Comparison,
     RowContext,
@@ -60,10 +74,15 @@ from ._runner import (
     run_comparison,
     trained_row,
 )
+from ._s11_denoise import denoise
+from ._spec import Member, Reference, TrainStudy
+from ._verdict import NOISE_RULE, verdict
 
 __all__ = [
+    "CATALOG",
     "DATASETS",
     "DTYPES",
+    "FOLLOW_UPS",
     "FULL_RECIPES",
     "IMPLEMENTATIONS",
     "LOGISTIC_IMPLEMENTATIONS",
@@ -71,24 +90,35 @@ __all__ = [
     "MAX_EINSUM_BATCH",
     "MAX_EINSUM_STEPS",
     "MAX_EPOCHS",
+    "NOISE_RULE",
     "RESULT_FILES",
     "S9_REFERENCE",
     "STUDIES",
     "BackpropConfig",
     "Comparison",
+    "KeepBest",
     "LogisticConfig",
+    "Member",
     "OptimizersConfig",
     "Recipe",
+    "Reference",
     "RowContext",
+    "RunView",
     "Study",
     "StudyData",
     "StudyResult",
+    "StudyRun",
+    "TrainStudy",
+    "catalog_names",
     "check_out",
     "constraints",
     "curves_csv",
     "default_out",
+    "denoise",
+    "find_study",
     "flag",
     "get_study",
+    "listing",
     "load_data",
     "parse_skip",
     "plot_curves",
@@ -96,11 +126,14 @@ __all__ = [
     "record",
     "render_table",
     "results_csv",
+    "run",
     "run_backprop",
     "run_comparison",
     "run_logistic",
     "run_optimizers",
+    "run_study",
     "save_results",
     "study_names",
     "trained_row",
+    "verdict",
 ]

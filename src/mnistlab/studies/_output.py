@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import ConfigError
-from .._fs import atomic_write_bytes
+from .._fs import atomic_write_bytes, check_writable
 from ._runner import Comparison, StudyResult
 
 RESULT_FILES = ("results.json", "results.csv", "curves.csv", "curves.png", "curves.svg")
@@ -43,12 +43,14 @@ def _comparison(study: str, comparison: Comparison | None) -> Comparison:
 
 
 def check_out(out) -> None:
-    """Refuse an ``out`` that is a file or already holds results, before any work is done."""
+    """Refuse an ``out`` that is a file, cannot be written (``/proc/x``, a read-only mount) or
+    already holds results, before any work is done."""
     if out is None:
         return
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"--out {path} is a file; give a folder for the results")
+    check_writable(path, what="--out", folder=True)
     if (path / "results.json").exists():
         raise ConfigError(f"--out {path} already holds results (results.json); choose another --out")
 

@@ -1,8 +1,10 @@
-"""Every study by name: what it asks, its config, the function that runs it.
+"""The implementation comparisons by name (S9 ``backprop`` and its follow-ups): what each asks,
+its config, the function that runs it.
 
-Adding a study is one module (its config dataclass, its :class:`~._runner.Comparison` or own
-runner, its ``run_*`` function) and one line in :data:`STUDIES`. ``mnistlab study`` and
-``studies.get_study`` read this table, so a study listed here is runnable by name.
+Adding a comparison is one module (its config dataclass, its :class:`~._runner.Comparison` or
+own runner, its ``run_*`` function) and one line in :data:`STUDIES`; ``mnistlab study NAME``
+gets a command with its own options. The twelve studies of ``studies.md`` (these included) are
+listed in :data:`~._catalog.CATALOG`, which ``mnistlab study list`` and ``study run`` read.
 """
 
 from __future__ import annotations

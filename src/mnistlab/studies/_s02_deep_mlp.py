@@ -1,0 +1,25 @@
+"""S2 deep fully connected net: 784-512-256-10, ReLU, otherwise S1's training.
+
+``studies.md`` gives no reference numbers for S2; the report shows the curves and the first
+layer's weight images. Same initialiser gap as S1 (no Glorot-normal in the registry yet).
+"""
+
+from __future__ import annotations
+
+from ..runs import TrainConfig
+from ._s01_softmax import GLOROT_GAP, SOFTMAX_TRAINING
+from ._spec import Member, TrainStudy, quick_defaults
+
+STUDY = TrainStudy(
+    name="deep-mlp",
+    number="S2",
+    question="Does a 784-512-256-10 ReLU network trained exactly like S1's softmax layer beat it?",
+    shows="train/test accuracy per epoch; first-layer weight images",
+    base=TrainConfig(model="mlp", widths=(512, 256), activation="relu", **SOFTMAX_TRAINING),
+    members=(Member("mlp", "784-512-256-10 ReLU", quick={"widths": (64, 32)}),),
+    figures=("curves", "first-layer"),
+    quick=quick_defaults(),
+    estimate=101 * 6.0,
+    gaps=(GLOROT_GAP,),
+    init="default (LeCun-normal weights, zero biases); the spec's Glorot-normal is missing",
+)

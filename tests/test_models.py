@@ -403,6 +403,17 @@ def test_initializer_statistics(name):
             assert abs(mean) < 5 * 0.1 / math.sqrt(3 * m)
             assert -0.1 <= lo < -0.0999
             assert 0.0999 < hi <= 0.1
+    elif name == "glorot":
+        # glorot_normal: truncated like lecun_normal, to std sqrt(2 / (fan_in + fan_out)); stax's
+        # tiny N(0, 1e-6) biases.
+        target = math.sqrt(2 / (500 + 500))
+        assert abs(std / target - 1) < 0.01
+        bound = 2 / 0.87962566103423978 * target
+        assert -bound <= lo < -0.99 * bound
+        assert 0.99 * bound < hi <= bound
+        _, b_std, b_lo, b_hi = stats(b)
+        assert abs(b_std / 1e-6 - 1) < 0.02
+        assert 3.5e-6 < -b_lo and 3.5e-6 < b_hi
     else:
         half = 4.9 * 0.5 / math.sqrt(500 + 500)  # init_range 1
         assert abs(std / (half / math.sqrt(3)) - 1) < 0.01
@@ -534,7 +545,7 @@ def test_as_model_errors(obj, options, message):
             {"name": "mlp", "activation": "swish"},
             "activation must be one of relu, tanh, sigmoid, gelu; got 'swish'",
         ),
-        ({"name": "mlp", "init": "xavier"}, "init must be one of default, normal, uniform, s9; got 'xavier'"),
+        ({"name": "mlp", "init": "xavier"}, "init must be one of default, normal, uniform, s9, glorot; got 'xavier'"),
         (
             {"name": "mlp", "layers": "conv8k3"},
             "layers does not apply to model 'mlp' (it takes widths, activation,",
@@ -618,7 +629,7 @@ def test_layers_must_be_a_string():
 
 
 def test_unknown_initializer_and_activation_names():
-    with pytest.raises(ConfigError, match=r"init must be one of default, normal, uniform, s9; got 'he'"):
+    with pytest.raises(ConfigError, match=r"init must be one of default, normal, uniform, s9, glorot; got 'he'"):
         initializers("he")
     with pytest.raises(ConfigError, match="activation must be one of relu, tanh, sigmoid, gelu; got 'elu'"):
         jax.eval_shape(MLP((4,), "elu").init, KEY, jnp.zeros((1, 3)))

@@ -14,6 +14,9 @@ normal     weights AND biases ``N(0, scale**2)`` (studies S4, S8)            0.1
 uniform    weights AND biases ``U(-scale, scale)`` (study S11)               0.1
 s9         ``W = 4.9 * (U[0,1) - 0.5) * scale / sqrt(fan_in + fan_out)``,   1.0
            ``b = 0`` (study S9; ``scale`` is its ``init_range``)
+glorot     weights glorot_normal (truncated normal, variance                 1e-6
+           ``2/(fan_in + fan_out)``), biases ``N(0, scale**2)``: what
+           ``jax.example_libraries.stax``'s Dense and Conv draw (S1-S3, S7)
 ========== ================================================================ ===============
 """
 
@@ -36,9 +39,15 @@ if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
 
 Initializer = Callable[..., "Array"]  # a string: jaxtyping is imported for type checking only
 
-INITIALIZERS = ("default", "normal", "uniform", "s9")
+INITIALIZERS = ("default", "normal", "uniform", "s9", "glorot")
 # None: the initialiser has no scale to set.
-DEFAULT_SCALES: dict[str, float | None] = {"default": None, "normal": 0.1, "uniform": 0.1, "s9": 1.0}
+DEFAULT_SCALES: dict[str, float | None] = {
+    "default": None,
+    "normal": 0.1,
+    "uniform": 0.1,
+    "s9": 1.0,
+    "glorot": 1e-6,
+}
 
 
 INIT_CONSTRAINTS = (Options(INITIALIZERS),)
@@ -120,7 +129,8 @@ def initializers(name: str = "default", scale: float | None = None) -> tuple[Ini
     """``(kernel_init, bias_init)`` for the initialiser ``name`` (one of :data:`INITIALIZERS`).
 
     ``scale`` is the standard deviation for ``"normal"``, the half-width for ``"uniform"`` and
-    ``init_range`` for ``"s9"``; ``None`` takes the default in the module docstring's table.
+    ``init_range`` for ``"s9"``, the biases' standard deviation for ``"glorot"``; ``None`` takes
+    the default in the module docstring's table.
     ``"default"`` takes no scale.
     """
     scale = resolve_scale(name, scale)
@@ -130,6 +140,9 @@ def initializers(name: str = "default", scale: float | None = None) -> tuple[Ini
         return _normal(scale), _normal(scale)
     if name == "uniform":
         return _uniform(scale), _uniform(scale)
+    if name == "glorot":
+        # The course's stax models (S1-S3, S7) drew these: Glorot-normal kernels, tiny normal biases.
+        return nn.initializers.glorot_normal(), _normal(scale)
     return _s9(scale), nn.initializers.zeros_init()
 
 

@@ -1,11 +1,11 @@
 """S3 small CNN, channels-first: conv 16 4x4 stride 4, conv 32 3x3, dense 256 (``cnn-s3``, NCHW
-input), otherwise S1's training. ``studies.md`` gives no reference numbers for S3. Same
-initialiser gap as S1 (``stax.Conv`` uses Glorot-normal too)."""
+input), otherwise S1's training. ``studies.md`` gives no reference numbers for S3. Initialised
+as S1 (``glorot``: ``stax.Conv`` draws Glorot-normal weights too)."""
 
 from __future__ import annotations
 
 from ..runs import TrainConfig
-from ._s01_softmax import GLOROT_GAP, SOFTMAX_TRAINING
+from ._s01_softmax import SOFTMAX_TRAINING
 from ._spec import Member, TrainStudy, quick_defaults
 
 STUDY = TrainStudy(
@@ -25,6 +25,5 @@ STUDY = TrainStudy(
     figures=("curves",),
     quick=quick_defaults(),
     estimate=101 * 8.0,
-    gaps=(GLOROT_GAP,),
-    init="default (LeCun-normal weights, zero biases); the spec's Glorot-normal is missing",
+    init="glorot (Glorot-normal weights, N(0, 1e-6) biases), as stax.Dense and stax.Conv draw",
 )

@@ -89,7 +89,7 @@ def test_report_on_a_missing_run_blames_the_run_not_its_out(tmp_path, capsys):
 
 def test_resume_with_out_names_the_flag_once(run, capsys):
     code, _, err = run_cli(capsys, "train", "--resume", run, "--out", "elsewhere")
-    assert_user_error(code, err, "only --epochs may be given with it, got --out")
+    assert_user_error(code, err, "only --epochs may be given with it", "got --out")
     assert "----" not in err
 
 

@@ -4,8 +4,8 @@ then hand the socket to uvicorn. :class:`Background` runs it in a thread, for te
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
+import signal
 import socket
 import sys
 import threading
@@ -75,16 +75,25 @@ def serve(
             flush=True,
         )
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    # Ctrl-C is how a server stops: uvicorn shuts down and raises it again, and one that comes
-    # before uvicorn has taken over the signal arrives as KeyboardInterrupt. Either way: stopped.
-    with contextlib.suppress(KeyboardInterrupt):
+    server = uvicorn.Server(config)
+
+    def stop(signum, frame):
+        server.should_exit = True
+
+    # Ctrl-C is how a server stops. Until uvicorn installs its own handler (and after it puts
+    # ours back) a Ctrl-C only asks the server to exit: a KeyboardInterrupt raised inside
+    # asyncio's start-up can leave the event loop hung instead of stopped.
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
         print(f"serving {url}  (Ctrl-C stops it)", flush=True)
         if open_browser:
             import webbrowser
 
             # The socket already listens: the browser's first request waits for uvicorn to accept it.
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     sock.close()
     print("stopped", flush=True)
 

@@ -27,7 +27,8 @@ def finish_from_checkpoint(run: RunDir, config: TrainConfig, command) -> RunResu
     count, meta = run.params_from_checkpoint()
     history = history_at(run, meta)
     info = dict(run.info)
-    summary = summarize_history(history, info.get("model", {}).get("kind", "classifier"))
+    kind = info.get("model", {}).get("kind", "classifier")
+    summary = summarize_history(history, kind, chance=info.get("chance"), seeds=config.seeds)
     summary["compile_seconds"] = 0.0
     message = (
         f"finished from the checkpoint of epoch {meta['epoch']} (the process ended before writing "

@@ -31,7 +31,7 @@ from ._data import build_model_for, check_model_fits, prepare_data, with_model_d
 from ._memory import check_training_memory
 from ._result import RunResult
 from ._resume import finish_from_checkpoint, history_at
-from ._summary import dataset_info, summarize_history, title_line
+from ._summary import chance_info, dataset_info, summarize_history, title_line
 from ._tensorboard import TENSORBOARD_DIR, finish_run_log, require_tensorboardx, run_logger
 
 EPOCH_DEPENDENT_SCHEDULES = ("cosine", "warmup-cosine", "one-cycle")
@@ -129,6 +129,7 @@ def _train(
         "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
         "seeds": list(config.seeds),
         "steps_per_epoch": engine.steps_per_epoch,
+        "chance": chance_info(data, model.kind),
     }
     state, history = None, None
     if resume_from is None:
@@ -147,6 +148,7 @@ def _train(
             info, done = {**fresh, "created": old.get("created", fresh["created"])}, 0
             info["resumed"] = list(old.get("resumed", []))
         info.setdefault("resumed", []).append({"at": _now(), "from_epoch": done, "command": command})
+    info.setdefault("chance", fresh["chance"])  # a run from before chance was recorded
     info["status"] = "running"
     info["mesh"] = engine.layout.as_dict()  # where it ran (last): a resume may change it
     try:
@@ -227,7 +229,7 @@ def _run_and_record(run, info, config, data, model, engine, state, history, repo
             run.append_metrics(result.history, config.seeds)
             run.save_checkpoint(result.state, {"epoch": done})
         run.save_params(result.state.params, {"epoch": done})
-    summary = summarize_history(result.history, model.kind)
+    summary = summarize_history(result.history, model.kind, chance=info.get("chance"), seeds=config.seeds)
     summary["compile_seconds"] = result.compile_seconds
     info.update(
         status=result.status,

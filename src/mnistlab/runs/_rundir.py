@@ -252,16 +252,18 @@ class RunDir:
         array per epoch), rebuilt from the logs: what a resume continues from.
 
         The logs may hold one epoch more than the checkpoint (a kill between the two writes);
-        holding fewer means the folder is damaged.
+        holding fewer means the folder is damaged. Without steps.csv the epochs have no step
+        losses (empty arrays): the records alone are what a run's summary needs.
         """
         records = _logs.read_records(self.path / METRICS)[:epoch]
         steps = _logs.read_steps(self.path / STEPS)
-        per_epoch = []
-        if steps is not None:
+        if steps is None:  # the step log is gone (a copied folder): the epochs keep no step losses
+            per_epoch = [np.zeros((len(self.config.seeds), 0), np.float32) for _ in range(epoch)]
+        else:
             which, losses = steps
             per_epoch = [losses[which == e].T.astype(np.float32) for e in range(1, epoch + 1)]
         short = [r.get("epoch") for r in records] != list(range(1, epoch + 1))
-        if short or any(a.shape[1] == 0 for a in per_epoch) or len(per_epoch) != epoch:
+        if short or (steps is not None and any(a.shape[1] == 0 for a in per_epoch)):
             raise RunFolderError(
                 f"{self.path}: its checkpoint is from epoch {epoch} but {METRICS} and {STEPS} do not "
                 "hold every epoch up to it; the run folder is damaged: train the run again"

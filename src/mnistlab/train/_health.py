@@ -78,7 +78,7 @@ def assess(history, *, chance: dict | None, seeds) -> dict | None:
 
     stuck = [s for s in range(seeds) if acc and all(not (a[s] > threshold) for a in acc) and not improving(s)]
     blew = []
-    if history.step_loss and "train_loss" in good[-1]:
+    if history.step_loss and np.size(history.step_loss[0]) and "train_loss" in good[-1]:
         first = np.asarray(history.step_loss[0], np.float64).reshape(seeds, -1)[:, 0]
         last = _per_seed(good[-1]["train_loss"], seeds)
         for s in range(seeds):

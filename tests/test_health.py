@@ -108,3 +108,12 @@ def test_chance_is_the_largest_class_share_plus_a_margin_for_the_set_size():
     margin = 3 * np.sqrt(0.1135 * 0.8865 / 10000)
     assert level["threshold"] == pytest.approx(0.1135 + margin)
     assert chance_level(np.arange(100) % 10, 10)["threshold"] == pytest.approx(0.1 + 0.09)
+
+
+def test_the_report_names_the_flag_and_draws_the_chance_line(huge_lr, tmp_path):
+    from mnistlab.report import write_report
+
+    page = write_report([huge_lr.run_dir], tmp_path / "report.html", examples=1).read_text()
+    assert "completed, stuck at chance" in page
+    assert "This run is flagged: stuck at chance" in page
+    assert "the dashed line is chance accuracy on the test set" in page

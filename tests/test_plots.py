@@ -142,7 +142,8 @@ def test_read_metrics_one_seed_and_no_steps(tmp_path):
     ("files", "fragment"),
     [
         ({}, "metrics.jsonl does not exist"),
-        ({"metrics.jsonl": '{"epoch": 1}\n{"epoch": 2,'}, "metrics.jsonl, line 2: not valid JSON"),
+        # A whole damaged line (a torn last line, without its newline, is an unfinished append: ignored).
+        ({"metrics.jsonl": '{"epoch": 1}\n{"epoch": 2,\n'}, "metrics.jsonl, line 2: not valid JSON"),
         ({"metrics.jsonl": "[1, 2]\n"}, "metrics.jsonl, line 1: expected a JSON object"),
         ({"metrics.jsonl": '{"epoch": 1}\n', "steps.csv": "epoch,step,loss\n1,1,x\n"}, "steps.csv is not"),
         ({"metrics.jsonl": '{"epoch": 1}\n', "steps.csv": "epoch,step\n1,1\n"}, "steps.csv is not"),

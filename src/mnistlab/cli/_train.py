@@ -151,6 +151,8 @@ def train_cmd(**options):
         )
     else:
         typer.echo(summary_line(result))
+        if result.summary.get("health_message"):  # stuck at chance or blown up: why, and what to try
+            sys.stderr.write(f"warning: {result.summary['health_message']}\n")
         if report_path:
             typer.echo(f"report {report_path}")
     if result.status == "diverged":

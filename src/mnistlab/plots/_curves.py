@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._checks import Interval, NoneOK, check
 from .._errors import ConfigError
 from ._base import (
     DEFAULT_DPI,
@@ -58,6 +59,17 @@ def _line_with_band(ax, x, values, *, label, percent, style, marker):
     if values.shape[1] > 1:
         ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.18, linewidth=0)
     return line
+
+
+CHANCE = [NoneOK(), Interval(float, 0, 1)]
+
+
+def _chance_line(ax, chance: float | None) -> None:
+    """A grey dashed line at chance accuracy: a curve lying on it has learned nothing (a run
+    stuck at chance, see mnistlab.train._health), which a bare 10% would not say."""
+    if chance is not None:
+        y = 100 * float(chance)
+        ax.axhline(y, color="0.45", linestyle="--", linewidth=1.2, label=f"chance ({y:.1f}%)", zorder=1)
 
 
 def _epoch_axes(ax, ylabel: str, diverged: list[float]) -> None:
@@ -125,10 +137,15 @@ def _step_panel(ax, step_loss: np.ndarray) -> None:
 
 @styled
 def _draw_learning_curves(
-    epochs: list[dict], *, title: str, step_loss: Float[np.ndarray, "seeds steps"] | None = None
+    epochs: list[dict],
+    *,
+    title: str,
+    step_loss: Float[np.ndarray, "seeds steps"] | None = None,
+    chance: float | None = None,
 ):
     records = _check_records("epochs", epochs)
     check_title(title)
+    check("chance", chance, CHANCE)
     acc_splits = _splits(records, "_accuracy")
     loss_splits = _splits(records, "_loss")
     if not acc_splits and not loss_splits:
@@ -172,6 +189,7 @@ def _draw_learning_curves(
                 marker=marker,
             )
         if panel == "acc":
+            _chance_line(ax, chance)
             _epoch_axes(ax, "accuracy (%)", diverged)
             ax.set_title("accuracy per epoch")
         else:
@@ -193,6 +211,7 @@ def learning_curves(
     *,
     title: str,
     step_loss: Float[np.ndarray, "seeds steps"] | None = None,
+    chance: float | None = None,
     dpi: int = DEFAULT_DPI,
 ) -> Figure:
     """Accuracy and loss per epoch on every split present, and optionally the loss of every step;
@@ -205,18 +224,24 @@ def learning_curves(
     record with ``"diverged": true`` gets a red dotted line. Several seeds: the mean, with a shaded
     mean ± std band. Accuracy is in percent. ``step_loss`` ``(seeds, steps)`` adds a panel with every
     step's loss (light) and its moving average, on a log scale when all values are positive.
+    ``chance`` (a fraction, e.g. run.json's ``chance["accuracy"]``) draws a dashed line at chance
+    accuracy on the accuracy panel.
 
     Size: one 4.6 x 4.0 in panel per plot, side by side (accuracy, loss, steps): 1380 x 400 px at
     ``dpi=100`` with all three, 920 x 400 with two (no ``step_loss``, or no accuracy), 460 x 400
     with one. Several panels: it draws a whole figure, so it takes no ``ax``.
     """
     path, dpi = start(path, dpi)
-    return finish(_draw_learning_curves(epochs, title=title, step_loss=step_loss), path, dpi)
+    drawn = _draw_learning_curves(epochs, title=title, step_loss=step_loss, chance=chance)
+    return finish(drawn, path, dpi)
 
 
 @styled
-def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, title: str, ax=None):
+def _draw_compare_curves(
+    runs: Mapping[str, Sequence[Mapping]], *, metric: str, title: str, chance: float | None = None, ax=None
+):
     check_title(title)
+    check("chance", chance, CHANCE)
     if ax is not None:  # a bad axes fails before any work
         check_ax(ax)
     if not isinstance(runs, Mapping) or not runs:
@@ -265,7 +290,9 @@ def _draw_compare_curves(runs: Mapping[str, Sequence[Mapping]], *, metric: str, 
                 y = mean[end] * (100 if percent else 1)
                 ax.plot(x[end], y, marker="X", markersize=9, color=line.get_color(), linestyle="none")
     missing = [label for label in records if label not in have]
-    if not percent:
+    if percent:
+        _chance_line(ax, chance)
+    else:
         _log_if_positive(
             ax, np.concatenate([_series(r, metric)[1].ravel() for r in have.values()]), min_ratio=30
         )
@@ -297,6 +324,7 @@ def compare_curves(
     *,
     metric: str = "test_accuracy",
     title: str,
+    chance: float | None = None,
     dpi: int = DEFAULT_DPI,
     ax=None,
 ) -> Figure:
@@ -306,7 +334,8 @@ def compare_curves(
     ``runs`` maps a legend label (e.g. ``"lr 0.1"``) to that run's metrics.jsonl records. Multi-seed
     runs show their mean and a mean ± std band; accuracies are in percent; a diverged run is marked
     with an X where its values end. Runs that lack ``metric`` are named in the legend's title; it is
-    an error only when no run has it.
+    an error only when no run has it. ``chance`` (a fraction) draws a dashed line at chance
+    accuracy when ``metric`` is an accuracy (S5: the lr that never leaves it).
 
     Size: 7.6 x 4.8 in, 760 x 480 px at ``dpi=100``; with more than eight runs the legend moves
     outside the axes, to the right.
@@ -315,4 +344,4 @@ def compare_curves(
     the axes), and return that figure (``ax.figure``).
     """
     path, dpi = start(path, dpi)
-    return finish(_draw_compare_curves(runs, metric=metric, title=title, ax=ax), path, dpi)
+    return finish(_draw_compare_curves(runs, metric=metric, title=title, chance=chance, ax=ax), path, dpi)

@@ -71,17 +71,29 @@ def curves(sec: RunSection, keep: Path | None) -> None:
         sec.notes.append("No epoch has finished yet, so there are no learning curves.")
         return
     seeds = len(sec.config.seeds)
+    chance = chance_of(sec.info)
+    health = (sec.info.get("summary") or {}).get("health_message")
+    if health:
+        sec.notes.append(f"This run is flagged: {health}.")
     _add(
         sec,
         keep,
         "curves",
         "Learning curves",
         lambda: plots.learning_curves(
-            sec.epochs, title=f"Learning curves: {sec.label}", step_loss=sec.record.step_loss
+            sec.epochs, title=f"Learning curves: {sec.label}", step_loss=sec.record.step_loss, chance=chance
         ),
         "Per epoch on every split; the last panel is the loss of every training step"
-        + (f"; mean and ± one standard deviation over {seeds} seeds" if seeds > 1 else ""),
+        + (f"; mean and ± one standard deviation over {seeds} seeds" if seeds > 1 else "")
+        + ("; the dashed line is chance accuracy on the test set" if chance is not None else ""),
     )
+
+
+def chance_of(info: dict) -> float | None:
+    """Chance accuracy recorded in run.json (None for older runs and autoencoders)."""
+    chance = info.get("chance")
+    value = chance.get("accuracy") if isinstance(chance, dict) else None
+    return float(value) if isinstance(value, int | float) and 0 <= value <= 1 else None
 
 
 def weights(sec: RunSection, keep: Path | None, params, names: list[str], seeds: int) -> None:
@@ -282,6 +294,9 @@ def comparison(sections: list[RunSection], keep: Path | None) -> list[Shown]:
     figures: dict[str, Shown] = {}
     runs = {s.label: s.epochs for s in sections if s.epochs}
     have = {k for s in sections for r in s.epochs for k in r}
+    # One chance line when every run is scored on the same kind of set (the same chance level).
+    levels = {chance_of(s.info) for s in sections}
+    chance = levels.pop() if len(levels) == 1 else None
     for metric, title in (
         ("test_accuracy", "Test accuracy"),
         ("validation_accuracy", "Validation accuracy"),
@@ -297,7 +312,7 @@ def comparison(sections: list[RunSection], keep: Path | None) -> list[Shown]:
             metric,
             title,
             lambda metric=metric, title=title: plots.compare_curves(
-                runs, metric=metric, title=f"{title} per epoch, {len(runs)} runs"
+                runs, metric=metric, title=f"{title} per epoch, {len(runs)} runs", chance=chance
             ),
         )
     return list(figures.values())

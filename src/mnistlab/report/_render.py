@@ -28,6 +28,12 @@ def _summary(sec: RunSection) -> dict:
     return sec.info.get("summary") or {}
 
 
+def _status(info: dict) -> str:
+    """The run's status, and its health flag when it has one: ``completed, stuck at chance``."""
+    health = (info.get("summary") or {}).get("health")
+    return info.get("status", "?") + (f", {health}" if health else "")
+
+
 def _key_cards(sec: RunSection) -> str:
     s, info = _summary(sec), sec.info
     dev = info.get("device", {})
@@ -47,7 +53,7 @@ def _key_cards(sec: RunSection) -> str:
         )
     elif "final_test_loss" in s:
         items.append(("final test loss", f"{s['final_test_loss']:.4f}", f"after epoch {s.get('epochs')}"))
-    items.append(("epochs", f"{s.get('epochs', 0)} of {sec.config.epochs}", info.get("status", "")))
+    items.append(("epochs", f"{s.get('epochs', 0)} of {sec.config.epochs}", _status(info)))
     items.append(
         (
             "training time",
@@ -219,7 +225,7 @@ def _comparison_html(sections: list[RunSection], figures: list[Shown]) -> str:
                 f"{_pct(sm.get('best_test_accuracy'))} (epoch {sm.get('best_epoch', '?')})",
                 f"{sm['final_test_loss']:.4f}" if "final_test_loss" in sm else "n/a",
                 _seconds(sm.get("train_seconds")),
-                s.info.get("status", "?"),
+                _status(s.info),
             ]
         )
     out = ['<section id="comparison"><h2>Comparison</h2>']

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,13 @@ def csv_bytes(rows: list[list]) -> bytes:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue().encode()
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation of a per-seed list (a lone number: itself and 0)."""
+    values = values if isinstance(values, list) else [values]
+    m = statistics.fmean(values)
+    if len(values) < 2:
+        return m, 0.0
+    # By hand rather than statistics.stdev, which fails on NaN (a diverged seed) instead of giving NaN.
+    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))

@@ -1,12 +1,13 @@
 """The run folder as one object: its layout, its readers and its writers, in one place.
 
-Layout (every file written atomically)::
+Layout (every file written atomically, the logs appended: see ``_logs``)::
 
     config.toml     the resolved, frozen config (``mnistlab train --config`` takes it back)
     run.json        versions, device, dataset provenance and checksums, status, summary
-    metrics.jsonl   one JSON object per epoch;  metrics.csv the same as a table
-    steps.csv       the loss of every training step
-    checkpoint.npz  parameters, optimizer state, PRNG state, epoch, history (after each epoch)
+    metrics.jsonl   one JSON object per epoch;  metrics.csv the same as a table   (appended)
+    steps.csv       the loss of every training step                              (appended)
+    checkpoint.npz  parameters, optimizer state, PRNG state and epoch (after each epoch; older
+                    runs' checkpoints also hold the history, which is still read)
     params.npz      the final parameters
 
 Training writes a folder through :meth:`RunDir.create`; everything that reads one (evaluate,
@@ -16,15 +17,11 @@ report, predict, studies) opens it once with :meth:`RunDir.open`, which reads ``
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import functools
-import io
 import json
-import math
 import os
 import re
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +29,14 @@ import numpy as np
 
 from .._errors import ConfigError, DataError, RunFolderError
 from .._fs import atomic_write_bytes, check_writable
-from . import _checkpoint
+from . import _checkpoint, _logs
 from ._config import TrainConfig, load_toml, to_toml
-from ._files import csv_bytes, finite, write_json
+from ._files import mean_std, write_json
 
 CONFIG, RUN_JSON, CHECKPOINT, PARAMS = "config.toml", "run.json", "checkpoint.npz", "params.npz"
 METRICS, METRICS_CSV, STEPS = "metrics.jsonl", "metrics.csv", "steps.csv"
 CONFIG_HEADER = "mnistlab train config"
-
-
-def mean_std(values) -> tuple[float, float]:
-    """Mean and sample standard deviation of a per-seed list (a lone number: itself and 0)."""
-    values = values if isinstance(values, list) else [values]
-    m = statistics.fmean(values)
-    if len(values) < 2:
-        return m, 0.0
-    # By hand rather than statistics.stdev, which fails on NaN (a diverged seed) instead of giving NaN.
-    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+_LOGS = (METRICS, METRICS_CSV, STEPS)
 
 
 def format_seeds(value, *, percent: bool) -> str:
@@ -255,46 +243,32 @@ class RunDir:
         return self._metrics
 
     def _load_metrics(self) -> tuple[list[dict], np.ndarray | None]:
-        path = self.path / METRICS
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise DataError(
-                f"{path} does not exist: {self.path} is not a run folder, or no epoch has finished yet"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path} cannot be read ({exc})") from None
-        records = []
-        for i, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}, line {i}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise DataError(
-                    f"{path}, line {i}: expected a JSON object (one epoch); got {type(record).__name__}"
-                )
-            records.append(record)
-        return records, self._read_steps()
+        steps = _logs.read_steps(self.path / STEPS)
+        losses = None if steps is None or not len(steps[1]) else steps[1].T
+        return _logs.read_records(self.path / METRICS), losses
 
-    def _read_steps(self) -> np.ndarray | None:
-        path = self.path / STEPS
-        if not path.is_file():
-            return None
-        try:
-            rows = list(csv.reader(io.StringIO(path.read_text())))
-            header, body = rows[0], [r for r in rows[1:] if r]
-            # Several seeds have a column each (loss_seed<s>); one seed has only the "loss" column.
-            cols = [j for j, h in enumerate(header) if h.startswith("loss_seed")] or [header.index("loss")]
-            losses = np.array([[float(r[j]) for j in cols] for r in body], dtype=np.float64)
-            losses = losses.reshape(len(body), len(cols))
-        except (OSError, UnicodeDecodeError, IndexError, ValueError) as exc:
-            raise DataError(
-                f"{path} is not a steps table (epoch,step,loss[,loss_seed<s>...]): {exc}"
-            ) from None
-        return losses.T if len(losses) else None
+    def logged_history(self, epoch: int) -> tuple[list[dict], list[np.ndarray]]:
+        """The first ``epoch`` records and their per-step losses (one ``(seeds, steps)`` float32
+        array per epoch), rebuilt from the logs: what a resume continues from.
+
+        The logs may hold one epoch more than the checkpoint (a kill between the two writes);
+        holding fewer means the folder is damaged. Without steps.csv the epochs have no step
+        losses (empty arrays): the records alone are what a run's summary needs.
+        """
+        records = _logs.read_records(self.path / METRICS)[:epoch]
+        steps = _logs.read_steps(self.path / STEPS)
+        if steps is None:  # the step log is gone (a copied folder): the epochs keep no step losses
+            per_epoch = [np.zeros((len(self.config.seeds), 0), np.float32) for _ in range(epoch)]
+        else:
+            which, losses = steps
+            per_epoch = [losses[which == e].T.astype(np.float32) for e in range(1, epoch + 1)]
+        short = [r.get("epoch") for r in records] != list(range(1, epoch + 1))
+        if short or (steps is not None and any(a.shape[1] == 0 for a in per_epoch)):
+            raise RunFolderError(
+                f"{self.path}: its checkpoint is from epoch {epoch} but {METRICS} and {STEPS} do not "
+                "hold every epoch up to it; the run folder is damaged: train the run again"
+            )
+        return records, per_epoch
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -325,21 +299,19 @@ class RunDir:
         return count, meta
 
     def write_metrics(self, history, seeds) -> None:
-        """metrics.jsonl, metrics.csv (mean and ``_std`` columns for several seeds) and steps.csv."""
-        epochs = history.epochs
-        lines = [json.dumps(finite(r), allow_nan=False) for r in epochs]
-        atomic_write_bytes(self.path / METRICS, ("\n".join(lines) + "\n" if lines else "").encode())
-        atomic_write_bytes(self.path / METRICS_CSV, csv_bytes(_metrics_table(epochs, len(seeds) > 1)))
-        several = len(seeds) > 1
-        step_rows = [["epoch", "step", "loss"] + ([f"loss_seed{s}" for s in seeds] if several else [])]
-        step = 0
-        for e, losses in enumerate(history.step_loss, start=1):
-            losses = np.asarray(losses)
-            for j in range(losses.shape[1]):
-                step += 1
-                col = losses[:, j]
-                step_rows.append([e, step, float(col.mean()), *([float(v) for v in col] if several else [])])
-        atomic_write_bytes(self.path / STEPS, csv_bytes(step_rows))
+        """Rewrite metrics.jsonl, metrics.csv (mean and ``_std`` columns for several seeds) and
+        steps.csv from ``history``, atomically (a run's first epoch, a resume, an interruption)."""
+        self._logged = _logs.write_all(self.path, _LOGS, history, seeds)
+        self.__dict__.pop("_metrics", None)
+
+    def append_metrics(self, history, seeds) -> None:
+        """Append ``history``'s epochs that the logs lack (O(1) per epoch: see ``_logs``); the
+        first call on a RunDir that has not written them rewrites them whole."""
+        logged = self.__dict__.get("_logged")
+        if logged is None or logged.epochs > len(history.epochs):
+            self.write_metrics(history, seeds)
+            return
+        self._logged = _logs.append_new(self.path, _LOGS, history, seeds, logged)
         self.__dict__.pop("_metrics", None)
 
 
@@ -356,30 +328,3 @@ def _remove_new_folders(path: Path, existed: Path | None) -> None:
             folder.rmdir()
         except OSError:
             break
-
-
-def _metrics_table(epochs: list[dict], several: bool) -> list[list]:
-    keys: list[str] = []
-    for r in epochs:
-        keys.extend(k for k in r if k not in keys)
-    header = []
-    for k in keys:
-        header.append(k)
-        if several and any(isinstance(r.get(k), list) for r in epochs):
-            header.append(f"{k}_std")
-    rows = []
-    for r in epochs:
-        row = []
-        for k in keys:
-            v = r.get(k, "")
-            if isinstance(v, list):
-                m, s = mean_std(v)
-                row.append(m)
-                if several:
-                    row.append(s)
-            else:
-                row.append(v)
-                if several and f"{k}_std" in header:
-                    row.append("")
-        rows.append(row)
-    return [header, *rows]

@@ -30,11 +30,13 @@ class RunResult:
         """``test accuracy 97.46% after 10 epochs`` (an autoencoder: its test loss); None when no
         epoch finished. The CLI's summary line and the notebook views say it the same way."""
         s = self.summary
+        # A run stuck at chance or blown up says so in the same line (see mnistlab.train._health).
+        flag = f", {s['health'].upper()}" if s.get("health") else ""
         if "final_test_accuracy" in s:
             acc = format_seeds(s.get("final_test_accuracy_per_seed", s["final_test_accuracy"]), percent=True)
-            return f"test accuracy {acc} after {_epochs(s['epochs'])}"
+            return f"test accuracy {acc} after {_epochs(s['epochs'])}{flag}"
         if "final_test_loss" in s:
-            return f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}"
+            return f"test loss {s['final_test_loss']:.4f} after {_epochs(s['epochs'])}{flag}"
         return None
 
     def _headline(self) -> str:
@@ -53,6 +55,7 @@ class RunResult:
             ("run", str(self.run_dir)),
             ("model", f"{c.model} on {c.dataset}, {c.optimizer} lr {c.lr:g}, batch {c.batch_size}"),
             ("status", self.status + (f" ({self.message})" if self.message else "")),
+            *([("health", s["health_message"])] if s.get("health_message") else []),
             ("result", self._headline()),
         ]
         if "best_test_accuracy" in s:

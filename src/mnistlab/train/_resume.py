@@ -11,15 +11,24 @@ from ._result import RunResult
 from ._summary import summarize_history
 
 
+def history_at(run: RunDir, meta: dict):
+    """The run's history up to its checkpoint's epoch: rebuilt from the append-only logs, or,
+    for a run written before the logs carried it, read from the checkpoint itself."""
+    from ._engine import History
+
+    if "history" in meta:  # an older run folder: its checkpoint holds the history
+        return History.from_dict(meta["history"])
+    return History(*run.logged_history(meta["epoch"]))
+
+
 def finish_from_checkpoint(run: RunDir, config: TrainConfig, command) -> RunResult:
     """A run killed after its last checkpoint, before its bookkeeping: write params.npz and the
     final run.json from that checkpoint, with no data read and nothing compiled."""
-    from ._engine import History
-
     count, meta = run.params_from_checkpoint()
-    history = History.from_dict(meta["history"])
+    history = history_at(run, meta)
     info = dict(run.info)
-    summary = summarize_history(history, info.get("model", {}).get("kind", "classifier"))
+    kind = info.get("model", {}).get("kind", "classifier")
+    summary = summarize_history(history, kind, chance=info.get("chance"), seeds=config.seeds)
     summary["compile_seconds"] = 0.0
     message = (
         f"finished from the checkpoint of epoch {meta['epoch']} (the process ended before writing "

@@ -30,8 +30,8 @@ from ._console import ConsoleReporter
 from ._data import build_model_for, check_model_fits, prepare_data, with_model_defaults
 from ._memory import check_training_memory
 from ._result import RunResult
-from ._resume import finish_from_checkpoint
-from ._summary import dataset_info, summarize_history, title_line
+from ._resume import finish_from_checkpoint, history_at
+from ._summary import chance_info, dataset_info, summarize_history, title_line
 from ._tensorboard import TENSORBOARD_DIR, finish_run_log, require_tensorboardx, run_logger
 
 EPOCH_DEPENDENT_SCHEDULES = ("cosine", "warmup-cosine", "one-cycle")
@@ -94,7 +94,7 @@ def train(
 def _train(
     config: TrainConfig, *, data_dir, out, quiet, console, resume_from, command, callbacks, tensorboard
 ) -> RunResult:
-    from ._engine import Engine, History
+    from ._engine import Engine
 
     reporter = ConsoleReporter(console, quiet=quiet)
     config = resolve(config)
@@ -129,6 +129,7 @@ def _train(
         "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
         "seeds": list(config.seeds),
         "steps_per_epoch": engine.steps_per_epoch,
+        "chance": chance_info(data, model.kind),
     }
     state, history = None, None
     if resume_from is None:
@@ -138,13 +139,16 @@ def _train(
         if run.has_checkpoint():
             info = dict(run.info)
             state, meta = run.load_checkpoint(engine.init())
-            history = History.from_dict(meta["history"])
+            history = history_at(run, meta)
             done = meta["epoch"]
+            # Cut the logs back to the checkpoint (a kill may have left one epoch more).
+            run.write_metrics(history, config.seeds)
         else:  # it stopped before its first checkpoint: start again from epoch 0, its config as saved
             old = run.info if (run.path / RUN_JSON).is_file() else {}
             info, done = {**fresh, "created": old.get("created", fresh["created"])}, 0
             info["resumed"] = list(old.get("resumed", []))
         info.setdefault("resumed", []).append({"at": _now(), "from_epoch": done, "command": command})
+    info.setdefault("chance", fresh["chance"])  # a run from before chance was recorded
     info["status"] = "running"
     info["mesh"] = engine.layout.as_dict()  # where it ran (last): a resume may change it
     try:
@@ -169,8 +173,9 @@ def _run_and_record(run, info, config, data, model, engine, state, history, repo
     run.write_info(info)
 
     def on_epoch(epoch, state, history):
-        run.save_checkpoint(state, {"epoch": epoch, "history": history.as_dict()})
-        run.write_metrics(history, config.seeds)
+        # The logs first: after a kill they hold the checkpoint's epoch or one more, never less.
+        run.append_metrics(history, config.seeds)
+        run.save_checkpoint(state, {"epoch": epoch})
 
     reporter.title = title_line(config, data, engine)
     if engine.layout.size > 1:
@@ -213,16 +218,18 @@ def _run_and_record(run, info, config, data, model, engine, state, history, repo
     done = result.epochs_done
     if result.status in ("interrupted", "stopped"):
         if done and result.status == "interrupted":
-            on_epoch(done, result.state, _trim(result.history, done))
+            # Rewritten whole: the interruption may have cut an append short.
+            run.write_metrics(_trim(result.history, done), config.seeds)
+            run.save_checkpoint(result.state, {"epoch": done})
         result.message += f"; resume with: mnistlab train --resume {run.path}"
     else:
         # on_epoch has saved every finished epoch; a diverged run adds its last record (and a
         # checkpoint even when it diverged in its first epoch, before on_epoch ever ran).
         if result.status == "diverged":
-            run.write_metrics(result.history, config.seeds)
-            run.save_checkpoint(result.state, {"epoch": done, "history": result.history.as_dict()})
+            run.append_metrics(result.history, config.seeds)
+            run.save_checkpoint(result.state, {"epoch": done})
         run.save_params(result.state.params, {"epoch": done})
-    summary = summarize_history(result.history, model.kind)
+    summary = summarize_history(result.history, model.kind, chance=info.get("chance"), seeds=config.seeds)
     summary["compile_seconds"] = result.compile_seconds
     info.update(
         status=result.status,

@@ -7,10 +7,12 @@ from typing import Any
 
 from ..runs import TrainConfig, mean_std
 from ._data import RunData
+from ._health import assess, chance_level
 
 
-def summarize_history(history, kind: str) -> dict:
-    """Final and best test numbers (mean over seeds; per-seed values and std alongside)."""
+def summarize_history(history, kind: str, *, chance: dict | None = None, seeds=None) -> dict:
+    """Final and best test numbers (mean over seeds; per-seed values and std alongside), and, given
+    the run's ``seeds``, whether it is stuck at ``chance`` or its loss blew up (see ``_health``)."""
     good = [r for r in history.epochs if not r.get("diverged")]
     if not good:
         return {}
@@ -30,7 +32,18 @@ def summarize_history(history, kind: str) -> dict:
         out["best_epoch"] = best["epoch"]
     out["train_seconds"] = sum(r["epoch_seconds"] for r in good)
     out["mean_epoch_seconds"] = out["train_seconds"] / len(good)
+    if seeds is not None:
+        out.update(assess(history, chance=chance if kind != "autoencoder" else None, seeds=seeds) or {})
     return out
+
+
+def chance_info(data: RunData, kind: str) -> dict | None:
+    """Chance accuracy on the split the run is judged on (test, else validation); None for an
+    autoencoder or a run scored on nothing."""
+    split = next((k for k in ("test", "validation") if k in data.evals), None)
+    if kind == "autoencoder" or split is None:
+        return None
+    return {**chance_level(data.evals[split].labels, data.num_classes), "split": split}
 
 
 def dataset_info(data: RunData) -> dict:

@@ -224,8 +224,8 @@ class RunDir:
             fix = "train the run again"
             if path == self.params and self.has_checkpoint():
                 fix = (
-                    f"delete it and run `mnistlab train --resume {self.path}` to rewrite it from its "
-                    "checkpoint"
+                    f"delete {path} and run `mnistlab train --resume {self.path}` to rewrite it from "
+                    "its checkpoint"
                 )
             raise RunFolderError(f"{exc}; the run folder {self.path} is damaged: {fix}") from None
 

@@ -125,3 +125,27 @@ def x64():
         yield
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+# The files that take longest, longest first. With `--dist loadfile` each worker takes whole files
+# in collection order, so a long file collected last would run alone at the end while the other
+# worker idles; starting the long ones first lets the short ones fill in around them.
+LONGEST_FIRST = (
+    "test_readme.py",
+    "test_report.py",
+    "test_study_quick.py",
+    "test_resume.py",
+    "test_serve.py",
+    "test_study_backprop.py",
+    "test_distributed.py",
+    "test_byo_dataset.py",
+    "test_sharding.py",
+    "test_train_cli.py",
+    "test_evaluate.py",
+    "test_export.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file stays in order

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from helpers import assert_user_error, run_cli
 
 pytestmark = pytest.mark.usefixtures("cheap_compiles", "compilation_cache")

@@ -107,3 +107,23 @@ def test_inconsistent_step_options_are_refused_in_one_line(capsys, tmp_path, arg
     code, _, err = run_cli(capsys, "train", "--dataset", "mnist-sample", *args, "--out", out)
     assert_user_error(code, err, *fragments)
     assert not out.exists()
+
+
+def test_a_reference_at_a_step_is_judged_only_where_the_runs_epoch_ends_at_that_step():
+    from pathlib import Path
+
+    from mnistlab.runs import TrainConfig
+    from mnistlab.studies import Reference, RunView, verdict
+
+    info = {"status": "completed", "dataset": {"name": "mnist", "num_classes": 2, "sizes": {"test": 2163}}}
+    ref = Reference("r", "test_accuracy", 1, 0.965, "96.5% at step 200", n=2163, step=200)
+
+    def run(step):
+        return RunView(
+            "r", "a run", Path("."), TrainConfig(), info, [{"epoch": 1, "step": step, "test_accuracy": 0.96}]
+        )
+
+    assert verdict(ref, run(200), "mnist")["verdict"] == "within noise"
+    assert (
+        verdict(ref, run(20), "mnist")["verdict"] == "not measured (epoch 1 of this run is step 20, not 200)"
+    )

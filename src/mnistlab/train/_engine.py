@@ -4,7 +4,8 @@ Why it is shaped this way:
 - The images stay on the device as uint8 (47 MB for 60k) and each batch is gathered, scaled and
   reshaped inside the compiled step, so no float copy of the dataset exists anywhere.
 - Shuffling is ``batch_indices(fold_in(shuffle_key, epoch))`` inside the program: an epoch's
-  order depends only on the seed and the epoch number, which is what makes resume exact.
+  order depends only on the seed and the epoch number, which is what makes resume exact. With
+  ``--steps`` an epoch is a chunk of ``--eval-every`` steps cut from that same sequence of passes.
 - A kept last partial batch is padded and masked, so every step has one shape: one compilation.
 - Several seeds are ``jax.vmap`` of the single-seed epoch over a leading axis of the state.
 - Both programs are compiled ahead of time (``jit(...).lower(...).compile()``), which measures

@@ -481,6 +481,8 @@ EVERY_FIELD = TrainConfig(
     warmup_epochs=1.5,
     final_lr=1e-5,
     epochs=4,
+    steps=400,  # 4 epochs of 100 steps: consistent with epochs=4, as a resolved config is
+    eval_every=100,
     batch_size=64,
     drop_last=True,
     seeds=(3, 1, 2**32 - 1),

@@ -109,9 +109,11 @@ def test_reference_points_get_a_verdict_and_quick_runs_are_not_compared_with_mni
     assert "reference points within noise" in repr(s4)
     assert len(repr(s4)) < 200
     s8 = results["binary-1v7"]
+    # --quick scores every 20 steps: its epochs 1 and 4 are not the references' steps 200 and 800.
     assert [v["verdict"] for v in s8.verdicts][:2] == [
-        "not measured (needs scoring every N steps, not built yet)"
-    ] * 2
+        "not measured (epoch 1 of this run is step 20, not 200)",
+        "not reached (the run has 2 epochs)",
+    ]
     s5 = results["learning-rate"].verdicts[-1]
     assert "stuck_at_chance" in s5  # lr 2's "stays at chance" is checked over the whole run
 

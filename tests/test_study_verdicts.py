@@ -67,7 +67,7 @@ def test_other_datasets_unreached_epochs_and_step_references_are_not_judged():
     assert sample["verdict"] == "not comparable (reference is for mnist, this ran on mnist-sample)"
     later = Reference("r", "test_accuracy", 5, 0.9, "90%")
     assert verdict(later, _run([0.5]), "mnist")["verdict"] == "not reached (the run has 1 epochs)"
-    steps = Reference("r", "test_accuracy", 0, 0.965, "96.5% at step 200")
+    steps = Reference("r", "test_accuracy", 1, 0.965, "96.5% at step 200", step=200)
     assert verdict(steps, _run([0.5]), "mnist")["verdict"].startswith("not measured")
 
 

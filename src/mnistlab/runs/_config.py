@@ -23,6 +23,7 @@ from typing import Any
 
 from .._checks import Deferred, Interval, Items, NoneOK, Options, TypeOf, check
 from .._errors import ConfigError
+from ._steps import resolve_steps
 
 PREPROCESS = ("scale", "per-image", "global")
 DTYPES = ("float32", "float64", "bfloat16")
@@ -31,6 +32,7 @@ LOSSES = ("auto", "cross-entropy", "binary-cross-entropy", "squared-error")
 # Upper bounds of the size options: far above any sensible run, low enough that a typo (an extra
 # zero or two) is refused at once instead of running for days or exhausting memory.
 MAX_EPOCHS = 100_000
+MAX_STEPS = 100_000_000
 MAX_BATCH = 1_000_000
 MAX_WIDTH = 65_536
 MAX_SEEDS = 1_024
@@ -216,6 +218,14 @@ class TrainConfig:
     )
     # loop
     epochs: int = _p(3, "Epochs.", Interval(int, 1, MAX_EPOCHS), group="loop")
+    steps: int | None = _p(
+        None, "Train exactly N optimizer steps instead of --epochs.", NoneOK(), Interval(int, 1, MAX_STEPS),
+        group="loop", metavar="N",
+    )  # fmt: skip
+    eval_every: int | None = _p(
+        None, "With --steps: score and checkpoint every K steps (K divides N; default N).", NoneOK(),
+        Interval(int, 1, MAX_STEPS), group="loop", metavar="K",
+    )  # fmt: skip
     batch_size: int = _p(128, "Batch size.", Interval(int, 1, MAX_BATCH), group="loop")
     drop_last: bool = _p(
         False,
@@ -327,6 +337,7 @@ def resolve(c: TrainConfig) -> TrainConfig:
     from ..optim import default_lr
 
     c = c.replace(lr=c.lr if c.lr is not None else default_lr(c.optimizer))
+    c = resolve_steps(c, default_epochs=TrainConfig.epochs, max_epochs=MAX_EPOCHS)
     check_consistent(c)
     return c
 

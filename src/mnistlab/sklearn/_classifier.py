@@ -72,6 +72,8 @@ NOT_PARAMS = {
     "eval_batch_size": "prediction chunks its input itself",
     "devices": "a fit runs on one device; scikit-learn runs fits side by side (n_jobs)",
     "mesh": "a fit runs on one device; scikit-learn runs fits side by side (n_jobs)",
+    "steps": "a fit trains whole passes (max_iter / epochs), as scikit-learn's own estimators do",
+    "eval_every": "fit scores nothing while training (score(X, y) after fit)",
 }
 _SEED = params()["seeds"].constraints[0].item  # one seed's constraint, as the config declares it
 

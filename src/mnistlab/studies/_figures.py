@@ -51,7 +51,7 @@ def _band(ax, x, per_seed, *, label, style="-", marker="o", color=None):
 
 def _references(ax, study, member: str, metric: str, color) -> None:
     for ref in study.references:
-        if ref.run != member or ref.metric != metric or ref.chance or ref.epoch == 0:
+        if ref.run != member or ref.metric != metric or ref.chance:
             continue
         if ref.low is not None:
             ax.plot([ref.epoch], [100 * ref.low], marker="d", mfc="none", mec=color, ms=8, ls="")

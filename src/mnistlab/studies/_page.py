@@ -66,7 +66,7 @@ def verdict_rows(verdicts: list[dict], labels: dict) -> tuple[list[str], list[li
             [
                 labels.get(v["run"], v["run"]),
                 v["metric"],
-                str(v["epoch"]),
+                str(v["epoch"]) if v.get("step") is None else f"{v['epoch']} (step {v['step']:,})",
                 pct(v["ours"], v["std"]) + seeds,
                 ref,
                 diff,

@@ -51,6 +51,7 @@ class Reference:
     low: float | None = None
     high: float | None = None
     chance: bool = False
+    step: int | None = None  # a reference "at step S" of a run of --steps: its epoch must end at S
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ def verdict(ref, run, reference_dataset: str) -> dict:
         "run": ref.run,
         "metric": ref.metric,
         "epoch": ref.epoch,
+        "step": ref.step,
         "reference": ref.value,
         "reference_text": ref.text,
         "ours": None,
@@ -91,10 +92,14 @@ def verdict(ref, run, reference_dataset: str) -> dict:
         row["stuck_at_chance"] = stuck
         return row
     epochs = run.epochs()
-    if ref.epoch == 0:  # a step-based reference: epochs cannot say where step 200 is
-        return {**row, "verdict": "not measured (needs scoring every N steps, not built yet)"}
     if ref.epoch not in epochs:
         return {**row, "verdict": f"not reached (the run has {len(epochs)} epochs)"}
+    at = run.records[epochs.index(ref.epoch)].get("step")
+    if ref.step is not None and at != ref.step:  # e.g. --quick, which scores at other steps
+        return {
+            **row,
+            "verdict": f"not measured (epoch {ref.epoch} of this run is step {at}, not {ref.step})",
+        }
     values = run.curve(ref.metric)[epochs.index(ref.epoch)]
     if all(v is None for v in values):
         return {**row, "verdict": f"not measured ({ref.metric} not recorded)"}

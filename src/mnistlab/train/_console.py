@@ -26,6 +26,7 @@ class ConsoleReporter:
         self.title = title
         self.progress: Progress | None = None
         self.task = None
+        self.by_steps = False  # --steps: each line says its step, not its chunk
 
     def note(self, text: str) -> None:
         if not self.quiet:
@@ -34,6 +35,7 @@ class ConsoleReporter:
     def start(self, engine, start_epoch: int) -> None:
         if self.quiet:
             return
+        self.by_steps = bool(engine.config.steps)
         if self.title:
             self.note(self.title)
         self.progress = Progress(
@@ -59,7 +61,7 @@ class ConsoleReporter:
     def epoch(self, record: dict, history) -> None:
         if self.quiet:
             return
-        parts = [f"epoch {record['epoch']:>3}"]
+        parts = [f"step {record['step']:>6,}" if self.by_steps else f"epoch {record['epoch']:>3}"]
         parts.append(f"loss {fmt(record['train_loss'], percent=False)}")
         if "train_accuracy" in record:
             parts.append(f"acc {fmt(record['train_accuracy'], percent=True)}")

@@ -4,7 +4,8 @@ Why it is shaped this way:
 - The images stay on the device as uint8 (47 MB for 60k) and each batch is gathered, scaled and
   reshaped inside the compiled step, so no float copy of the dataset exists anywhere.
 - Shuffling is ``batch_indices(fold_in(shuffle_key, epoch))`` inside the program: an epoch's
-  order depends only on the seed and the epoch number, which is what makes resume exact.
+  order depends only on the seed and the epoch number, which is what makes resume exact. With
+  ``--steps`` an epoch is a chunk of ``--eval-every`` steps cut from that same sequence of passes.
 - A kept last partial batch is padded and masked, so every step has one shape: one compilation.
 - Several seeds are ``jax.vmap`` of the single-seed epoch over a leading axis of the state.
 - Both programs are compiled ahead of time (``jit(...).lower(...).compile()``), which measures
@@ -173,7 +174,10 @@ class Engine:
         self.seeds = tuple(config.seeds)
         self.param_dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
         self.compute_dtype = COMPUTE_DTYPES[config.dtype]
-        self.steps_per_epoch = num_batches(n_train, config.batch_size, drop_last=config.drop_last)
+        # A pass over the training set; an "epoch" of the loop is one pass, or with --steps one
+        # chunk of --eval-every steps that may start and end inside a pass.
+        self.steps_per_pass = num_batches(n_train, config.batch_size, drop_last=config.drop_last)
+        self.steps_per_epoch = config.eval_every if config.steps else self.steps_per_pass
         self.loss_name = resolve_loss(config, model.kind)
         self.schedule = make_schedule(
             config.schedule,
@@ -262,10 +266,44 @@ class Engine:
             value = value + self.config.l1 * _losses.l1_penalty(params)
         return value
 
+    def batch_order(self, shuffle_key, epoch):
+        """The batches of ``epoch``: indices and mask, each ``(steps_per_epoch, batch_size)``.
+
+        Pass ``p`` is always ``batch_indices(fold_in(shuffle_key, p))``. An epoch is pass
+        ``epoch``; with ``--steps`` it is chunk ``epoch`` of K steps: global step ``g`` is batch
+        ``g % steps_per_pass`` of pass ``g // steps_per_pass``, so the order is the epoch-based
+        one, cut into chunks, whatever K is. The passes a chunk touches (a static count) are
+        drawn once per chunk.
+        """
+        cfg, spp = self.config, self.steps_per_pass
+
+        def one_pass(p):
+            key = jax.random.fold_in(shuffle_key, p)
+            return batch_indices(key, self.n_train, cfg.batch_size, drop_last=cfg.drop_last)
+
+        if not cfg.steps:
+            return one_pass(epoch)
+        k = self.steps_per_epoch
+        first = epoch * k
+        p0 = first // spp
+        spans = (k + spp - 2) // spp + 1  # at most this many passes, whatever the offset in a pass
+        idx, mask = (jnp.stack(a) for a in zip(*(one_pass(p0 + j) for j in range(spans)), strict=True))
+        g = first + jnp.arange(k)
+        return idx[g // spp - p0, g % spp], mask[g // spp - p0, g % spp]
+
+    def examples_in(self, epoch: int) -> int:
+        """Examples trained on in ``epoch`` (a kept last partial batch counts its real rows)."""
+        cfg, spp, b = self.config, self.steps_per_pass, self.config.batch_size
+        full = self.steps_per_epoch * b
+        short = spp * b - self.n_train  # padded rows of a pass's last batch (0 with --drop-last)
+        if cfg.drop_last or short <= 0:
+            return full
+        first = epoch * self.steps_per_epoch
+        last_batches = (first + self.steps_per_epoch) // spp - first // spp
+        return full - last_batches * short
+
     def _epoch_one(self, params, opt_state, shuffle_key, epoch, images, labels):
-        cfg = self.config
-        key = jax.random.fold_in(shuffle_key, epoch)
-        idx, mask = batch_indices(key, self.n_train, cfg.batch_size, drop_last=cfg.drop_last)
+        idx, mask = self.batch_order(shuffle_key, epoch)
 
         def step(carry, batch):
             params, opt_state = carry

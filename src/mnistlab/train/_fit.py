@@ -63,8 +63,6 @@ def fit(
     if cfg.eval_train:
         eval_sets = {"train_eval": (images, labels), **eval_sets}
     start = len(history.epochs)
-    # Examples trained on per epoch: a dropped last partial batch is not seen.
-    seen = engine.steps_per_epoch * cfg.batch_size if cfg.drop_last else len(train)
     status, message = "completed", ""
     if reporter:
         reporter.start(engine, start)
@@ -81,6 +79,7 @@ def fit(
             totals = np.asarray(totals)  # blocks until the epoch is done
             seconds = time.perf_counter() - t0
             bad = _first_bad(totals)
+            seen = engine.examples_in(epoch)  # a dropped last partial batch is not seen
             record = {
                 "epoch": epoch + 1,
                 "step": (epoch + 1) * engine.steps_per_epoch,
@@ -103,8 +102,11 @@ def fit(
                 record["diverged"] = True
                 history.epochs.append(record)
                 which = f" (seed {engine.seeds[seed_i]})" if len(engine.seeds) > 1 else ""
+                where = f"epoch {epoch + 1}, step {step_i + 1}"
+                if cfg.steps:  # count steps as --steps does: from the start of the run
+                    where = f"step {epoch * engine.steps_per_epoch + step_i + 1}"
                 message = (
-                    f"diverged at epoch {epoch + 1}, step {step_i + 1}{which}: loss is {value}; "
+                    f"diverged at {where}{which}: loss is {value}; "
                     f"try a smaller learning rate (--lr, now {cfg.lr:g})"
                 )
                 status = "diverged"

@@ -298,6 +298,10 @@ def resume(
         )
     done = run.checkpoint_meta()["epoch"]
     if epochs is not None and epochs != config.epochs:
+        if config.steps:  # its epochs are --steps / --eval-every chunks, fixed by the config
+            raise ConfigError(
+                f"--epochs cannot change a run of --steps {config.steps}; start a new run with more --steps"
+            )
         if config.schedule in EPOCH_DEPENDENT_SCHEDULES:
             raise ConfigError(
                 f"--epochs cannot change a run whose schedule ({config.schedule}) depends on the number of "

@@ -34,7 +34,6 @@ from jax import lax
 from jax.sharding import PartitionSpec as P
 
 from .._compute import over_seeds
-from ..data import batch_indices
 from ..parallel import DATA, MEMBERS, place
 
 
@@ -56,8 +55,7 @@ def _my_columns(a, parts: int):
 def _epoch_one_split(engine, params, opt_state, shuffle_key, epoch, images, labels):
     """One member's epoch with each batch split over ``data`` (the data-parallel epoch)."""
     cfg, parts = engine.config, engine.layout.data
-    key = jax.random.fold_in(shuffle_key, epoch)
-    idx, mask = batch_indices(key, engine.n_train, cfg.batch_size, drop_last=cfg.drop_last)
+    idx, mask = engine.batch_order(shuffle_key, epoch)  # the one-device order, --steps included
     idx, mask = _pad_columns(idx, mask, parts)
     idx, mask = _my_columns(idx, parts), _my_columns(mask, parts)
     penalised = bool(cfg.l1 or cfg.l2)

@@ -68,9 +68,12 @@ def title_line(config: TrainConfig, data: RunData, engine) -> str:
     sizes = ", ".join(f"{len(v):,} {k}" for k, v in [("train", data.train), *data.evals.items()])
     import jax
 
+    length = f"{config.epochs} epochs of {engine.steps_per_epoch} steps"
+    if config.steps:
+        length = f"{config.steps:,} steps scored every {config.eval_every:,} ({engine.steps_per_pass} a pass)"
     return (
-        f"Training {config.model} on {data.train.title} ({sizes}): {config.epochs} epochs of "
-        f"{engine.steps_per_epoch} steps (batch {config.batch_size}), {config.optimizer} lr {config.lr:g}"
+        f"Training {config.model} on {data.train.title} ({sizes}): {length} "
+        f"(batch {config.batch_size}), {config.optimizer} lr {config.lr:g}"
         f"{'' if config.schedule == 'constant' else ' ' + config.schedule}, {seed_text}, {config.dtype} on "
         f"{jax.default_backend()}"
     )

@@ -282,22 +282,9 @@ def resume(
         raise ConfigError(
             f"{run.path} diverged ({info.get('message', '')}); start a new run with a smaller --lr"
         )
-    if not run.has_checkpoint():  # it stopped before its first epoch ended: start it from epoch 0
-        if epochs is not None:
-            config = config.replace(epochs=epochs)
-            run.write_config(config)
-        return train(
-            config,
-            data_dir=data_dir,
-            quiet=quiet,
-            console=console,
-            command=command,
-            callbacks=callbacks,
-            tensorboard=tensorboard,
-            _resume_from=run,
-        )
-    done = run.checkpoint_meta()["epoch"]
-    if epochs is not None and epochs != config.epochs:
+    # No checkpoint: it stopped before its first epoch ended, and starts again from epoch 0.
+    done = run.checkpoint_meta()["epoch"] if run.has_checkpoint() else 0
+    if epochs is not None and epochs != config.epochs and done:  # rules that protect trained epochs
         if config.steps:  # its epochs are --steps / --eval-every chunks, fixed by the config
             raise ConfigError(
                 f"--epochs cannot change a run of --steps {config.steps}; start a new run with more --steps"
@@ -311,6 +298,7 @@ def resume(
             raise ConfigError(
                 f"--epochs must be >= {done}, the epochs already done in {run.path}; got {epochs}"
             )
+    if epochs is not None and epochs != config.epochs:
         config = config.replace(epochs=epochs)
         if is_primary():
             run.write_config(config)

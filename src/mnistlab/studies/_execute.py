@@ -28,6 +28,7 @@ from .._checks import Interval, NoneOK, Options, TypeOf, check
 from .._errors import ConfigError
 from .._fs import check_writable
 from ..runs import MAX_SEEDS, RunDir, TrainConfig, write_json
+from ._output import default_out
 from ._spec import TrainStudy
 
 STUDY_JSON, REPORT_HTML, RUNS = "study.json", "report.html", "runs"
@@ -83,18 +84,6 @@ def member_config(study: TrainStudy, member, settings: Settings) -> TrainConfig:
 
 
 # --- the folder -------------------------------------------------------------------------------
-
-
-def default_out(name: str) -> Path:
-    import datetime as _dt
-
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("studies") / f"{name}-{stamp}"
-    path, i = base, 1
-    while path.exists():
-        i += 1
-        path = base.with_name(f"{base.name}-{i}")
-    return path
 
 
 def latest_out(name: str) -> Path:

@@ -163,3 +163,21 @@ def test_an_interrupt_outside_training_exits_130_with_one_line(capsys, monkeypat
     code, _out, err = run_cli(capsys, "data", "list")
     assert code == 130
     assert err == "interrupted\n"
+
+
+def test_help_and_the_study_commands_start_without_jax():
+    # `mnistlab --help` answers at once: JAX and Flax load only when a command needs them (the
+    # study catalogue, which builds every study's config, is loaded on first use).
+    code = (
+        "import sys\n"
+        "from mnistlab.cli import main\n"
+        "for args in (['--help'], ['study', '--help'], ['study', 'backprop', '--help']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = sorted(m for m in ('jax', 'flax', 'optax') if m in sys.modules)\n"
+        "sys.exit(f'imported {heavy}' if heavy else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -35,8 +35,6 @@ from ._backprop import (
     BackpropConfig,
     run_backprop,
 )
-from ._catalog import CATALOG, FOLLOW_UPS, catalog_names, listing, run
-from ._catalog import find as find_study
 from ._config import (
     DATASETS,
     DTYPES,
@@ -74,9 +72,37 @@ from ._runner import (
     run_comparison,
     trained_row,
 )
-from ._s11_denoise import denoise
 from ._spec import Member, Reference, TrainStudy
 from ._verdict import NOISE_RULE, verdict
+
+# The catalogue builds every study's TrainConfig, and checking those reads the model and optimizer
+# registries (JAX, Flax): loaded on first use, so that `mnistlab --help` and the per-study commands
+# start without them.
+_LAZY = {
+    "CATALOG": ("_catalog", "CATALOG"),
+    "FOLLOW_UPS": ("_catalog", "FOLLOW_UPS"),
+    "catalog_names": ("_catalog", "catalog_names"),
+    "listing": ("_catalog", "listing"),
+    "run": ("_catalog", "run"),
+    "find_study": ("_catalog", "find"),
+    "denoise": ("_s11_denoise", "denoise"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    globals()[name] = value  # once loaded, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CATALOG",

@@ -155,3 +155,14 @@ def test_a_result_has_a_short_repr_an_html_table_and_a_figure_without_pyplot(ran
     assert "training cross-entropy" in path.read_text()
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left beside it
     assert matplotlib.get_backend() == backend  # the user's backend is left alone
+
+
+def test_a_study_run_on_the_auto_dataset_resumes_against_the_dataset_it_resolved_to():
+    # The study asks for dataset "auto"; its runs saved the dataset it became ("mnist"). Resume
+    # once refused such a run as "another config", so a full-MNIST study could never resume.
+    from mnistlab.runs import TrainConfig
+    from mnistlab.studies._execute import _same
+
+    wanted = TrainConfig(dataset="auto", model="mlp", lr=0.1)
+    assert _same(TrainConfig(dataset="mnist", model="mlp", lr=0.1), wanted)
+    assert not _same(TrainConfig(dataset="mnist", model="mlp", lr=0.2), wanted)

@@ -173,9 +173,12 @@ class RunView:
 
 
 def _same(saved: TrainConfig, wanted: TrainConfig) -> bool:
-    """The fields the study sets (not None) agree; the saved config has every default filled."""
+    """The fields the study sets (not None) agree; the saved config has every default filled.
+
+    A field asked for as ``"auto"`` (the dataset: MNIST when present, else the sample) was
+    resolved when the run started, so any saved value matches it."""
     s = saved.as_dict()
-    return all(s.get(k) == v for k, v in wanted.as_dict().items() if v is not None)
+    return all(s.get(k) == v for k, v in wanted.as_dict().items() if v is not None and v != "auto")
 
 
 class KeepBest:

@@ -96,7 +96,7 @@ def main(argv=None) -> dict:
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--data-dir", default=None, help="cache root holding mnist/ (default: mnistlab's own)")
     p.add_argument("--out", type=Path, default=ROOT / "bench-out" / "fidelity")
-    p.add_argument("--seeds", type=int, default=None, help="seeds for every study (default: as docs/fidelity.md)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds for every study (default: SEEDS)")
     p.add_argument("--quick", action="store_true", help="the studies' --quick: a smoke test of this script")
     p.add_argument("--collect", action="store_true", help="run nothing: gather the folders in --out")
     args = p.parse_args(argv)

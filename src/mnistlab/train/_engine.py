@@ -190,6 +190,7 @@ class Engine:
         self.schedule, self.tx = self.schedules[0], self.txs[0]
         # Per-member values of a sweep (None for one point): arguments of the compiled epoch.
         self.hyper = _points.hyper_values(self.points, self.param_dtype)
+        self.member_loop = _points.MEMBER_LOOP.get(jax.default_backend(), False)
         self.prepare = make_prepare(config.preprocess, norm, model.input_layout, self.param_dtype)
         self.per_example = make_per_example(model, self.loss_name, self.compute_dtype, num_classes)
         self._epoch_fn = None
@@ -346,6 +347,8 @@ class Engine:
     def _epoch_all(self, state: TrainState, epoch, images, labels, *hyper):
         self.traces += 1
         fn = self._per_seed(self._epoch_one, (0, 0, 0, None, None, None, *(0 for _ in hyper)))
+        if hyper and self.member_loop:  # one member after another inside the program (_points)
+            fn = _points.member_loop(self._epoch_one)
         params, opt_state, totals, loss_sum, correct = fn(
             state.params, state.opt_state, state.shuffle_key, epoch, images, labels, *hyper
         )

@@ -166,3 +166,25 @@ def check_same_state(txs, params) -> None:
                 f"sweep point {i}'s optimizer state differs in shape from point 0's; "
                 "train them as separate runs"
             )
+
+
+# Whether a sweep's epoch runs its members one after another (``lax.map``) rather than batched
+# (``vmap``), by backend. Both are one compiled program over the same per-member values. On a CPU
+# a vmapped matmul is a batched one, which XLA:CPU runs slower than plain ones (bench/sweep.py:
+# S5's three rates took ~1.3x the seconds of three separate runs per epoch, like --seeds 3); a
+# loop keeps each member's plain matmuls, and its switch a real branch (only its own optimizer).
+# An accelerator is filled better by the batched form.
+MEMBER_LOOP = {"cpu": True}
+
+
+def member_loop(epoch_one):
+    """``epoch_one`` over the members axis, one member at a time, in one program."""
+
+    def run(params, opt_state, shuffle_key, epoch, images, labels, hyper):
+        def one(member):
+            p, s, k, h = member
+            return epoch_one(p, s, k, epoch, images, labels, h)
+
+        return lax.map(one, (params, opt_state, shuffle_key, hyper))
+
+    return run

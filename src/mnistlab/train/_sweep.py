@@ -183,6 +183,7 @@ def _open_runs(engine, data, model, points, outs, resumed, command):
         "steps_per_epoch": engine.steps_per_epoch,
         "chance": chance_info(data, model.kind),
         "mesh": engine.layout.as_dict(),
+        "status": "running",
     }
     sweep = {"runs": len(points)}
     if resumed is None:

@@ -210,6 +210,24 @@ class KeepBest:
         return None
 
 
+def folder_state(path: Path, config: TrainConfig) -> tuple[str, int]:
+    """What the run folder ``path`` needs: ``("finished" | "resume" | "fresh", checkpoint epoch)``;
+    a ConfigError when it holds a run of another config."""
+    if not ((path / "run.json").is_file() and (path / "config.toml").is_file()):
+        return "fresh", 0
+    run = RunDir.open(path)
+    if not _same(run.config, config):
+        raise ConfigError(
+            f"{path} holds a run with another config than this study asks for; give another --out"
+        )
+    if run.info.get("status") in FINISHED:
+        return "finished", 0
+    done = run.checkpoint_meta()["epoch"] if run.has_checkpoint() else 0
+    if done >= config.epochs:
+        return "finished", done
+    return ("resume" if done else "fresh"), done
+
+
 def run_member(
     path: Path, config: TrainConfig, *, data_dir, quiet: bool, console, command, keep_best=None
 ) -> tuple[str, Any]:
@@ -219,23 +237,14 @@ def run_member(
 
     callbacks = [KeepBest(path, keep_best)] if keep_best else None
 
-    if (path / "run.json").is_file() and (path / "config.toml").is_file():
-        run = RunDir.open(path)
-        if not _same(run.config, config):
-            raise ConfigError(
-                f"{path} holds a run with another config than this study asks for; give another --out"
-            )
-        status = run.info.get("status")
-        if status in FINISHED:
-            return "skipped (finished)", None
-        done = run.checkpoint_meta()["epoch"] if run.has_checkpoint() else 0
-        if done >= config.epochs:
-            return "skipped (finished)", None
-        if done:
-            result = train.resume(
-                path, data_dir=data_dir, quiet=quiet, console=console, command=command, callbacks=callbacks
-            )
-            return f"resumed from epoch {done}", _params_of(result)
+    where, done = folder_state(path, config)
+    if where == "finished":
+        return "skipped (finished)", None
+    if where == "resume":
+        result = train.resume(
+            path, data_dir=data_dir, quiet=quiet, console=console, command=command, callbacks=callbacks
+        )
+        return f"resumed from epoch {done}", _params_of(result)
     if path.exists():  # died before its first checkpoint: nothing worth keeping
         shutil.rmtree(path)
     callbacks = [KeepBest(path, keep_best)] if keep_best else None  # after the folder is fresh
@@ -251,8 +260,51 @@ def run_member(
     return "trained", _params_of(result)
 
 
+def run_group(
+    paths: dict[str, Path], configs: dict[str, TrainConfig], *, data_dir, quiet: bool, console, command
+) -> dict[str, tuple[str, Any]]:
+    """Members whose configs differ only in sweepable fields (see :func:`mnistlab.train.sweep_groups`)
+    trained as ONE program (:func:`mnistlab.train.train_sweep`), each into its usual run folder;
+    by member name, what was done and the final parameters, as :func:`run_member` says them.
+
+    Finished members are skipped. The unfinished ones resume together when their checkpoints are
+    at one epoch (a sweep checkpoints every member after every epoch, so an interrupted one is),
+    otherwise each resumes alone (same numbers, one program each).
+    """
+    from .. import train
+
+    where = {name: folder_state(paths[name], configs[name]) for name in paths}
+    out: dict[str, tuple[str, Any]] = {
+        n: ("skipped (finished)", None) for n, w in where.items() if w[0] == "finished"
+    }
+    pending = [n for n in paths if n not in out]
+    epochs = {where[n][1] for n in pending}
+    if len(pending) < 2 or len(epochs) > 1:
+        for n in pending:
+            out[n] = run_member(
+                paths[n], configs[n], data_dir=data_dir, quiet=quiet, console=console, command=command
+            )
+        return out
+    done = epochs.pop()
+    options = dict(data_dir=data_dir, quiet=quiet, console=console, command=command)
+    if done:
+        results = train.resume_sweep([paths[n] for n in pending], **options)
+        action = f"resumed from epoch {done}"
+    else:
+        for n in pending:  # died before its first checkpoint: nothing worth keeping
+            if paths[n].exists():
+                shutil.rmtree(paths[n])
+        results = train.train_sweep(
+            [configs[n] for n in pending], outs=[paths[n] for n in pending], **options
+        )
+        action = "trained"
+    for n, result in zip(pending, results, strict=True):
+        out[n] = (action, _params_of(result))
+    return out
+
+
 def _params_of(result):
-    return None if result.state is None else result.state.params
+    return None if result is None or result.state is None else result.state.params
 
 
 def view(path: Path, name: str, label: str, action: str, params=None) -> RunView:

@@ -21,6 +21,7 @@ from ._execute import (
     member_config,
     open_out,
     relative,
+    run_group,
     run_member,
     view,
     write_study_json,
@@ -110,21 +111,10 @@ def run_study(
     }
     path.mkdir(parents=True, exist_ok=True)
     write_study_json(path, info)
-    runs = {}
-    for member in members:
-        run_path = path / RUNS / member.name
-        if not quiet:
-            _say(console, f"{study.name}: {member.label} -> {run_path}")
-        action, params = run_member(
-            run_path,
-            configs[member.name],
-            data_dir=data_dir,
-            quiet=quiet,
-            console=console,
-            command=command,
-            keep_best=study.keep_best,
-        )
-        runs[member.name] = view(run_path, member.name, member.label, action, params)
+    done = _train_members(
+        study, members, configs, path, data_dir=data_dir, quiet=quiet, console=console, command=command
+    )
+    runs = {m.name: view(path / RUNS / m.name, m.name, m.label, *done[m.name]) for m in members}
     ctx = Context(study, runs, data_dir=data_dir, settings=settings)
     if study.analysis is not None:
         ctx.analysis = study.analysis(ctx)
@@ -161,6 +151,29 @@ def run_study(
     write_study_json(path, info)
     _close(figures)
     return StudyRun(study.name, path, runs, ctx.verdicts, ctx.analysis, [t for t, _, _ in figures], info)
+
+
+def _train_members(study, members, configs, path, **options) -> dict:
+    """Train, resume or skip every member; by name, ``(action, params)``. Members whose configs
+    differ only in sweepable fields (S5's learning rates, S1's penalties) run as ONE compiled
+    program; a study that keeps a best epoch (a per-run callback) runs its members one by one."""
+    from ..train import sweep_groups
+
+    groups = [[members[i] for i in g] for g in sweep_groups([configs[m.name] for m in members])]
+    if study.keep_best:
+        groups = [[m] for m in members]
+    done = {}
+    for group in groups:
+        paths = {m.name: path / RUNS / m.name for m in group}
+        if not options["quiet"]:
+            for m in group:
+                _say(options["console"], f"{study.name}: {m.label} -> {paths[m.name]}")
+        if len(group) > 1:
+            done.update(run_group(paths, {m.name: configs[m.name] for m in group}, **options))
+        else:
+            m = group[0]
+            done[m.name] = run_member(paths[m.name], configs[m.name], keep_best=study.keep_best, **options)
+    return done
 
 
 def _close(figures) -> None:

@@ -9,6 +9,11 @@ every epoch's checkpoint; True stops the run) and TensorBoard logs (``tensorboar
 
 >>> train.train(config, callbacks=[lambda record, history, state: record["test_accuracy"][0] > 0.95])
 
+Sweeps (configs differing only in lr, l2, l1, momentum, weight decay or seeds) as ONE compiled
+program, each config still writing its own ordinary run folder::
+
+>>> train.train_sweep([config.replace(lr=lr) for lr in (0.1, 1.0)], outs=["runs/a", "runs/b"])
+
 Several devices: ``TrainConfig(devices="all", mesh="4x2")`` (see :mod:`mnistlab.parallel`); a run
 records its mesh in run.json, and ``resume(run_dir, devices=...)`` continues it on another count.
 """
@@ -28,7 +33,7 @@ from ..runs import (
 from ._callbacks import Callback
 from ._data import RunData, build_model_for, prepare_data
 from ._engine import Engine, FitResult, History, TrainState, make_prepare
-from ._fit import fit
+from ._fit import fit, fit_sweep
 from ._losses import (
     LOSSES,
     binary_cross_entropy,
@@ -39,7 +44,9 @@ from ._losses import (
     softmax_cross_entropy,
     squared_error,
 )
+from ._points import SWEEP_FIELDS, sweep_groups, sweep_key
 from ._run import RunResult, read_metrics, resume, train
+from ._sweep import resume_sweep, train_sweep
 from ._tensorboard import TENSORBOARD_DIR, MissingExtraError, TensorBoardLogger
 
 __all__ = [
@@ -48,6 +55,7 @@ __all__ = [
     "OPTIMIZERS",
     "PREPROCESS",
     "SCHEDULES",
+    "SWEEP_FIELDS",
     "TENSORBOARD_DIR",
     "Callback",
     "Engine",
@@ -64,6 +72,7 @@ __all__ = [
     "correct",
     "current_lr",
     "fit",
+    "fit_sweep",
     "from_dict",
     "get_loss",
     "l1_penalty",
@@ -77,9 +86,13 @@ __all__ = [
     "read_metrics",
     "resolve",
     "resume",
+    "resume_sweep",
     "save_checkpoint",
     "softmax_cross_entropy",
     "squared_error",
+    "sweep_groups",
+    "sweep_key",
     "to_toml",
     "train",
+    "train_sweep",
 ]

@@ -7,7 +7,10 @@ Why it is shaped this way:
   order depends only on the seed and the epoch number, which is what makes resume exact. With
   ``--steps`` an epoch is a chunk of ``--eval-every`` steps cut from that same sequence of passes.
 - A kept last partial batch is padded and masked, so every step has one shape: one compilation.
-- Several seeds are ``jax.vmap`` of the single-seed epoch over a leading axis of the state.
+- Several seeds are ``jax.vmap`` of the single-seed epoch over a leading axis of the state; a
+  sweep (``sweep=`` configs differing only in lr, penalties, momentum, weight decay, seeds) is
+  the same program over ``points x seeds`` members, its hyperparameters carried as per-member
+  values (``_points.py``).
 - Both programs are compiled ahead of time (``jit(...).lower(...).compile()``), which measures
   compile time apart from epoch time and makes a retrace impossible rather than just unlikely.
 - On several devices (``--devices``, ``--mesh``) the same programs run under ``shard_map`` on a
@@ -17,7 +20,7 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -32,10 +35,9 @@ from .._compute import eval_indices, over_seeds
 from .._errors import ConfigError
 from ..data import NormStats, batch_indices, num_batches
 from ..models import Model
-from ..optim import make_optimizer, make_schedule
 from ..parallel import MEMBERS, place, plan, to_host
 from ..runs import TrainConfig, resolve
-from . import _losses, _sharded
+from . import _losses, _points, _sharded
 
 COMPUTE_DTYPES = {"float32": jnp.float32, "float64": jnp.float64, "bfloat16": jnp.bfloat16}
 
@@ -166,12 +168,16 @@ class Engine:
         image_shape,
         num_classes: int,
         norm: NormStats | None = None,
+        sweep: Sequence[TrainConfig] | None = None,
     ):
-        config = resolve(config)  # per-optimizer defaults, so a hand-made config works as given
+        # ``sweep``: the points of one program (``config`` is ignored then; points[0] shapes it).
+        # resolve: per-optimizer defaults, so a hand-made config works as given.
+        self.points = _points.check_sweep(sweep) if sweep else (resolve(config),)
+        config = self.points[0]
         self.model, self.config = model, config
         self.n_train, self.num_classes = n_train, num_classes
         self.image_shape = tuple(image_shape)
-        self.seeds = tuple(config.seeds)
+        self.seeds = tuple(s for c in self.points for s in c.seeds)
         self.param_dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
         self.compute_dtype = COMPUTE_DTYPES[config.dtype]
         # A pass over the training set; an "epoch" of the loop is one pass, or with --steps one
@@ -179,23 +185,12 @@ class Engine:
         self.steps_per_pass = num_batches(n_train, config.batch_size, drop_last=config.drop_last)
         self.steps_per_epoch = config.eval_every if config.steps else self.steps_per_pass
         self.loss_name = resolve_loss(config, model.kind)
-        self.schedule = make_schedule(
-            config.schedule,
-            config.lr,
-            steps_per_epoch=self.steps_per_epoch,
-            epochs=config.epochs,
-            factor=config.lr_factor,
-            step_epochs=config.step_epochs,
-            warmup_epochs=config.warmup_epochs,
-            final_lr=config.final_lr,
-        )
-        self.tx = make_optimizer(
-            config.optimizer,
-            self.schedule,
-            momentum=config.momentum,
-            weight_decay=config.weight_decay,
-            clip_norm=config.clip_norm,
-        )
+        # Each point's own schedule and optimizer, built as its run alone builds them.
+        self.schedules, self.txs = _points.optimizers(self.points, self.steps_per_epoch)
+        self.schedule, self.tx = self.schedules[0], self.txs[0]
+        # Per-member values of a sweep (None for one point): arguments of the compiled epoch.
+        self.hyper = _points.hyper_values(self.points, self.param_dtype)
+        self.member_loop = _points.MEMBER_LOOP.get(jax.default_backend(), False)
         self.prepare = make_prepare(config.preprocess, norm, model.input_layout, self.param_dtype)
         self.per_example = make_per_example(model, self.loss_name, self.compute_dtype, num_classes)
         self._epoch_fn = None
@@ -204,6 +199,8 @@ class Engine:
         self.traces = 0  # incremented while tracing; a test checks it stays at one per program
         # Where it runs: the mesh of --devices and --mesh (None on one device), checked here.
         self.layout = plan(len(self.seeds), config.devices, config.mesh)
+        if self.hyper is not None and self.layout.mesh is not None:
+            raise ConfigError("a sweep runs on one device; train its configs as separate runs with --devices")
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -212,7 +209,10 @@ class Engine:
 
     def init(self) -> TrainState:
         """The initial state, computed on one device whatever the mesh (so it is the same on any)."""
-        return init_state(self.model, self.tx, self.seeds, self.input_shape, self.param_dtype)
+        state = init_state(self.model, self.tx, self.seeds, self.input_shape, self.param_dtype)
+        if self.hyper is not None:  # one optimizer state serves every point: same structure, zeros
+            _points.check_same_state(self.txs, jax.tree.map(lambda a: a[0], state.params))
+        return state
 
     # where the arrays live --------------------------------------------------------------------
 
@@ -242,7 +242,7 @@ class Engine:
 
     # one seed ---------------------------------------------------------------------------------
 
-    def objective(self, params, x, y, mask):
+    def objective(self, params, x, y, mask, hyper=None):
         """What training differentiates for one seed: ``(total, (loss_sum, correct))``.
 
         ``total`` is the mean per-example loss over the rows of ``mask`` plus the penalties
@@ -251,15 +251,18 @@ class Engine:
         loss, correct = self.per_example(params, x, y)
         w = mask.astype(loss.dtype)
         loss_sum = (loss * w).sum()
-        total = self.add_penalty(loss_sum / jnp.maximum(w.sum(), 1), params)
+        total = self.add_penalty(loss_sum / jnp.maximum(w.sum(), 1), params, hyper)
         return total, (loss_sum, (correct * w).sum())
 
-    def add_penalty(self, value, params):
+    def add_penalty(self, value, params, hyper=None):
         """``value`` plus the run's ``--l2`` and ``--l1`` terms (in that order), as training adds them.
 
         The studies add the penalty to the loss (S1: lambda * sum theta^2), so it is part of what
-        is differentiated; decoupled weight decay lives in the optimizer instead.
+        is differentiated; decoupled weight decay lives in the optimizer instead. ``hyper``: this
+        member's values in a sweep.
         """
+        if hyper is not None:
+            return _points.add_penalty(self.points, value, params, hyper)
         if self.config.l2:
             value = value + self.config.l2 * _losses.l2_penalty(params)
         if self.config.l1:
@@ -302,7 +305,13 @@ class Engine:
         last_batches = (first + self.steps_per_epoch) // spp - first // spp
         return full - last_batches * short
 
-    def _epoch_one(self, params, opt_state, shuffle_key, epoch, images, labels):
+    def update(self, grads, opt_state, params, hyper=None):
+        """The optimizer step; in a sweep, the member's own point's optimizer (``_points``)."""
+        if hyper is None:
+            return self.tx.update(grads, opt_state, params)
+        return _points.switch_update(self.txs, grads, opt_state, params, hyper)
+
+    def _epoch_one(self, params, opt_state, shuffle_key, epoch, images, labels, hyper=None):
         idx, mask = self.batch_order(shuffle_key, epoch)
 
         def step(carry, batch):
@@ -310,9 +319,9 @@ class Engine:
             i, m = batch
             x, y = self.prepare(images[i]), labels[i]
             (total, (loss_sum, correct)), grads = jax.value_and_grad(self.objective, has_aux=True)(
-                params, x, y, m
+                params, x, y, m, hyper
             )
-            updates, opt_state = self.tx.update(grads, opt_state, params)
+            updates, opt_state = self.update(grads, opt_state, params, hyper)
             return (optax.apply_updates(params, updates), opt_state), (total, loss_sum, correct)
 
         (params, opt_state), (totals, loss_sums, corrects) = lax.scan(step, (params, opt_state), (idx, mask))
@@ -335,11 +344,13 @@ class Engine:
         """``fn`` over the seed axis: vmapped for several seeds, plain for one (see ``over_seeds``)."""
         return over_seeds(fn, len(self.seeds) > 1, in_axes)
 
-    def _epoch_all(self, state: TrainState, epoch, images, labels):
+    def _epoch_all(self, state: TrainState, epoch, images, labels, *hyper):
         self.traces += 1
-        fn = self._per_seed(self._epoch_one, (0, 0, 0, None, None, None))
+        fn = self._per_seed(self._epoch_one, (0, 0, 0, None, None, None, *(0 for _ in hyper)))
+        if hyper and self.member_loop:  # one member after another inside the program (_points)
+            fn = _points.member_loop(self._epoch_one)
         params, opt_state, totals, loss_sum, correct = fn(
-            state.params, state.opt_state, state.shuffle_key, epoch, images, labels
+            state.params, state.opt_state, state.shuffle_key, epoch, images, labels, *hyper
         )
         return TrainState(params, opt_state, state.shuffle_key), totals, loss_sum, correct
 
@@ -351,14 +362,19 @@ class Engine:
         if self._epoch_fn is None:
             t = time.perf_counter()
             program = self._epoch_all if self.layout.mesh is None else _sharded.epoch_program(self)
-            self._epoch_fn = jax.jit(program).lower(state, self._scalar(0), images, labels).compile()
+            self._epoch_fn = (
+                jax.jit(program).lower(state, self._scalar(0), images, labels, *self._hyper()).compile()
+            )
             self.compile_seconds += time.perf_counter() - t
         return self._epoch_fn
 
     def run_epoch(self, state: TrainState, epoch: int, images, labels):
         """One pass over the training set for every seed: ``(state, step_totals, loss_sum, correct)``."""
         fn = self.compile_epoch(state, images, labels)
-        return fn(state, self._scalar(epoch), images, labels)
+        return fn(state, self._scalar(epoch), images, labels, *self._hyper())
+
+    def _hyper(self) -> tuple:
+        return () if self.hyper is None else (self.hyper,)
 
     def evaluate(self, params, images, labels) -> tuple[np.ndarray, np.ndarray]:
         """Mean loss and accuracy over EVERY example, per seed: two arrays of shape (seeds,)."""

@@ -136,6 +136,7 @@ def test_model_fields(built):
     expected = {"cnn-s3": ("NCHW", "classifier"), "cnn": ("NHWC", "classifier")}
     expected |= {"cnn-s7": ("NHWC", "classifier"), "binary-mlp": ("flat", "binary")}
     expected |= {"autoencoder": ("flat", "autoencoder"), "lenet5": ("NHWC", "classifier")}
+    expected |= {"speedrun": ("NHWC", "classifier")}
     assert (model.input_layout, model.kind) == expected.get(model.name, ("flat", "classifier"))
     assert isinstance(model.module, nn.Module)
 

@@ -70,8 +70,11 @@ def speedrun_cmd(
     from .._checks import Interval, check
     from .._fs import check_writable
 
-    check("--target", target, (Interval(float, 0.0, 1.0),)) if target is not None else None
-    check("--epochs", epochs, (Interval(int, 1, 1000),)) if epochs is not None else None
+    # Checked before anything heavy is imported or any file is written.
+    if target is not None:
+        check("target", target, (Interval(float, 0.0, 1.0),), flag="--target")
+    if epochs is not None:
+        check("epochs", epochs, (Interval(int, 1, 1000),), flag="--epochs")
     if out is not None:
         check_writable(out, what="--out", folder=True)
     t = time.perf_counter()

@@ -537,7 +537,7 @@ def test_as_model_errors(obj, options, message):
     [
         (
             {"name": "foo"},
-            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder, lenet5; "
+            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder, lenet5, speedrun; "
             "got 'foo'",
         ),
         ({"name": "cnn_s7"}, "got 'cnn_s7' (did you mean 'cnn-s7'?)"),

@@ -537,8 +537,8 @@ def test_as_model_errors(obj, options, message):
     [
         (
             {"name": "foo"},
-            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder, lenet5, speedrun; "
-            "got 'foo'",
+            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder, lenet5, "
+            "speedrun; got 'foo'",
         ),
         ({"name": "cnn_s7"}, "got 'cnn_s7' (did you mean 'cnn-s7'?)"),
         ({"name": "CNN-S3"}, "got 'CNN-S3' (did you mean 'cnn-s3'?)"),

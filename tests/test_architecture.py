@@ -19,7 +19,7 @@ LAYERS = [
     {"runs"},
     {"train"},
     {"evaluate", "scratch"},
-    {"report", "studies", "sklearn", "tensorboard", "export"},
+    {"report", "studies", "sklearn", "tensorboard", "export", "speedrun"},
     {"serve"},
     {"cli", "__main__"},
 ]

@@ -136,6 +136,7 @@ def test_model_fields(built):
     expected = {"cnn-s3": ("NCHW", "classifier"), "cnn": ("NHWC", "classifier")}
     expected |= {"cnn-s7": ("NHWC", "classifier"), "binary-mlp": ("flat", "binary")}
     expected |= {"autoencoder": ("flat", "autoencoder"), "lenet5": ("NHWC", "classifier")}
+    expected |= {"speedrun": ("NHWC", "classifier")}
     assert (model.input_layout, model.kind) == expected.get(model.name, ("flat", "classifier"))
     assert isinstance(model.module, nn.Module)
 
@@ -536,8 +537,8 @@ def test_as_model_errors(obj, options, message):
     [
         (
             {"name": "foo"},
-            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder, lenet5; "
-            "got 'foo'",
+            "model must be one of softmax, mlp, binary-mlp, cnn, cnn-s3, cnn-s7, autoencoder, lenet5, "
+            "speedrun; got 'foo'",
         ),
         ({"name": "cnn_s7"}, "got 'cnn_s7' (did you mean 'cnn-s7'?)"),
         ({"name": "CNN-S3"}, "got 'CNN-S3' (did you mean 'cnn-s3'?)"),

@@ -9,7 +9,7 @@
 """
 
 # Imported in the order their commands appear in `mnistlab --help`; each registers its commands.
-from . import _data, _train, _inspect, _export, _study, _serve, _devices  # noqa: F401, I001
+from . import _data, _train, _speedrun, _inspect, _export, _study, _serve, _devices  # noqa: F401, I001
 from ._app import app, main
 
 __all__ = ["app", "main"]

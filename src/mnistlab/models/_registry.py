@@ -20,6 +20,7 @@ from ._layers import LAYERS_CONSTRAINTS, format_layers, parse_layers
 from ._model import INPUT_LAYOUTS, KINDS, Model
 from ._modules import CNN_LAYERS
 from ._options import BASE_OPTIONS, ModelOption, as_json
+from ._speedrun import SPEEDRUN_LAYERS, build_speedrun
 from ._zoo import (
     CNN_PRESETS,
     build_autoencoder,
@@ -128,6 +129,11 @@ _MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "lenet5", "LeNet-5 (LeCun et al. 1998): tanh, average pooling", "classifier", "NHWC",
             ("activation", *_CLASSIFIER), {"activation": "tanh"}, build_lenet5,
+        ),
+        ModelSpec(
+            "speedrun", "CNN from a layer spec, fast to initialise (mnistlab speedrun)", "classifier", "NHWC",
+            ("layers", "activation", "num_classes", "image_shape"),
+            {"layers": SPEEDRUN_LAYERS, "activation": "relu"}, build_speedrun,
         ),
     )
 }  # fmt: skip

@@ -9,7 +9,7 @@ import typer
 
 from .._checks import Interval, check
 from .._errors import ConfigError
-from ._app import DataDir, Json, app, opt, print_json, user_errors
+from ._app import DataDir, Json, Quiet, app, opt, print_json, user_errors
 
 # Upper bounds of the size options: far above what a page or a table can show, low enough that a
 # typo (--bins 1000000000) is one line at once instead of a multi-GiB allocation.
@@ -205,12 +205,23 @@ def report_cmd(
         Path | None, opt("Also keep every figure as PNG and SVG in this folder.", "--figures")
     ] = None,
     as_json: Json = False,
+    quiet: Quiet = False,
 ):
     """Write one self-contained HTML report (images embedded, readable offline) on one or more runs."""
+    from .._status import Status
     from ..report import write_report
 
     check_sizes(examples=examples, inits=inits)
-    path = write_report(run_dirs, out, data_dir=data_dir, examples=examples, inits=inits, figures_dir=figures)
+    with Status(quiet=quiet) as status:
+        path = write_report(
+            run_dirs,
+            out,
+            data_dir=data_dir,
+            examples=examples,
+            inits=inits,
+            figures_dir=figures,
+            progress=lambda text: status(f"report: {text}"),
+        )
     if as_json:
         print_json({"report": str(path), "runs": [str(r) for r in run_dirs]})
     else:

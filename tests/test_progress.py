@@ -4,6 +4,7 @@ no extra compile, and the console shows it only where a person watches (a termin
 from __future__ import annotations
 
 import io
+import re
 
 import jax
 import numpy as np
@@ -108,3 +109,41 @@ def test_console_on_a_terminal_moves_the_bar_within_the_epoch(subset):
     assert seen[-1] == (1.0, f"step {n}/{n}")
     assert [c for c, _ in seen] == sorted(c for c, _ in seen)
     assert engine.step_listener.done == 0  # reset after the epoch, ready for the next
+
+
+def test_status_prints_plain_lines_when_piped_and_nothing_when_quiet():
+    from mnistlab._status import Status
+
+    piped, quiet = io.StringIO(), io.StringIO()
+    with Status(console=Console(file=piped, force_terminal=False)) as status:
+        status("evaluate: scoring [1/2]")
+        status("evaluate: figures")
+    with Status(quiet=True, console=Console(file=quiet, force_terminal=True)) as status:
+        status("anything")
+    lines = piped.getvalue().splitlines()  # each phase once it is done, with its seconds
+    assert [re.fullmatch(r"(.*) \(\d+\.\d s\)", line)[1] for line in lines] == [
+        "evaluate: scoring [1/2]",
+        "evaluate: figures",
+    ]
+    assert quiet.getvalue() == ""
+
+
+def test_status_prints_no_line_for_a_phase_that_fails_so_an_early_user_error_stays_one_line():
+    from mnistlab._status import Status
+
+    piped = io.StringIO()
+    status = Status(console=Console(file=piped, force_terminal=False))
+    status("evaluate: reading the run")
+    status.__exit__(ValueError, ValueError("no such run"), None)  # as `with` does on an error
+    assert piped.getvalue() == ""
+
+
+def test_status_on_a_terminal_is_one_transient_line():
+    from mnistlab._status import Status
+
+    out = io.StringIO()
+    with Status(console=Console(file=out, force_terminal=True, width=80)) as status:
+        status("report: first")
+        status("report: second")
+    assert "first" in out.getvalue() or "second" in out.getvalue()
+    assert out.getvalue().endswith("\x1b[2K") or "\x1b[?25h" in out.getvalue()  # cleared at the end

@@ -15,8 +15,10 @@ import time
 class Status:
     """``status(text)``: the phase now running. A context manager: the spinner ends on exit.
 
-    On a terminal, one transient line ``⠋ text  0:00:03`` (Rich), replaced by each phase; piped,
-    one plain line per phase, ``text``, so a log says where a slow command spent its time.
+    On a terminal, one transient line ``⠋ text  0:00:03`` (Rich), replaced by each phase. Piped,
+    one plain line per FINISHED phase, ``text (1.2 s)``, so a log says where a slow command spent
+    its time; a phase that ends in an error prints nothing, so a user error that stops a command
+    in its first phase (a run folder that does not exist) is still one line on stderr.
     """
 
     def __init__(self, *, quiet: bool = False, console=None):
@@ -24,7 +26,7 @@ class Status:
         self._console = console
         self._progress = None
         self._task = None
-        self.started = time.perf_counter()
+        self._pending: tuple[str, float] | None = None  # piped: the phase running, printed when done
 
     @property
     def console(self):
@@ -38,7 +40,8 @@ class Status:
         if self.quiet:
             return
         if not self.console.is_terminal:
-            self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+            self._flush()
+            self._pending = (text, time.perf_counter())
             return
         if self._progress is None:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -52,7 +55,18 @@ class Status:
         else:
             self._progress.update(self._task, description=text)
 
-    def stop(self) -> None:
+    def _flush(self) -> None:
+        if self._pending is not None:
+            text, started = self._pending
+            self._pending = None
+            line = f"{text} ({time.perf_counter() - started:.1f} s)"
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def stop(self, *, failed: bool = False) -> None:
+        """End the spinner; piped, print the last phase unless it ``failed``."""
+        if failed:
+            self._pending = None
+        self._flush()
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
@@ -60,8 +74,8 @@ class Status:
     def __enter__(self) -> Status:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.stop(failed=exc_type is not None)
 
 
 def say(progress, text: str) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from .._checks import Interval, check
 from .._errors import ConfigError
+from .._status import Status
 from ._app import DataDir, Json, Quiet, app, opt, print_json, user_errors
 
 # Upper bounds of the size options: far above what a page or a table can show, low enough that a
@@ -17,6 +18,7 @@ MAX_EXAMPLES = 1_000
 MAX_BINS = 1_000
 MAX_INITS = 10_000
 MAX_TOP = 1_000
+PROGRESS_FROM = 100  # images: predict shows its phases on stderr from this many
 
 
 def check_sizes(**values) -> None:
@@ -55,21 +57,24 @@ def evaluate_cmd(
         bool, typer.Option("--no-train", help="Skip the losses of the run's training examples.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every result as JSON.")] = False,
+    quiet: Quiet = False,
 ):
     """Score a trained run over every example of a split: loss, accuracy, per-class precision and
     recall, top-k accuracy, calibration (binary models: ROC AUC), and the highest-loss training examples."""
     from ..evaluate import evaluate_run
 
     check_sizes(examples=examples, bins=bins)
-    res = evaluate_run(
-        run_dir,
-        dataset=dataset,
-        split=split,
-        data_dir=data_dir,
-        examples=examples,
-        bins=bins,
-        train=not no_train,
-    ).metrics.to_json()
+    with Status(quiet=quiet) as status:
+        res = evaluate_run(
+            run_dir,
+            dataset=dataset,
+            split=split,
+            data_dir=data_dir,
+            examples=examples,
+            bins=bins,
+            train=not no_train,
+            progress=lambda text: status(f"evaluate: {text}"),
+        ).metrics.to_json()
     if as_json:
         print_json(res)
         return
@@ -155,6 +160,7 @@ def predict_cmd(
         int, typer.Option("--top", help=f"How many classes to show per image (at most {MAX_TOP}).")
     ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    quiet: Quiet = False,
 ):
     """Class probabilities for image files, with the run's preprocessing (28 x 28 grayscale)."""
     from ..evaluate import predict_files
@@ -163,7 +169,11 @@ def predict_cmd(
     if inv is None:
         raise ConfigError(f"--invert must be one of auto, yes, no; got {invert!r}")
     check_sizes(top=top)
-    results = predict_files(run_dir, images, invert=inv, center=center)
+    # Progress only for many images: one image is answered before a line would help.
+    with Status(quiet=quiet or len(images) < PROGRESS_FROM) as status:
+        results = predict_files(
+            run_dir, images, invert=inv, center=center, progress=lambda text: status(f"predict: {text}")
+        )
     if as_json:
         print_json(results)
         return
@@ -208,7 +218,6 @@ def report_cmd(
     quiet: Quiet = False,
 ):
     """Write one self-contained HTML report (images embedded, readable offline) on one or more runs."""
-    from .._status import Status
     from ..report import write_report
 
     check_sizes(examples=examples, inits=inits)

@@ -70,7 +70,7 @@ def main() -> None:
                 run = Path(tmp) / "run"
                 train = ["-m", "mnistlab", "train", "--dataset", "mnist-sample", "--epochs", "3", "-q"]
                 subprocess.run([sys.executable, *train, "--out", str(run)], env=env, check=True)
-            report = ["-m", "mnistlab", "report", str(run), "--out", str(Path(tmp) / "report.html"), "-q"]
+            report = ["-m", "mnistlab", "report", str(run), "--out", str(Path(tmp) / "report.html")]
             results["mnistlab report (3-epoch run)"] = timed(report, env, args.repeat)
     load = os.getloadavg()[0]
     print(

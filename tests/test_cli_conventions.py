@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -151,6 +152,12 @@ def test_train_and_report_json(capsys, tmp_path):
     written = json.loads(out)
     assert written == {"report": str(run / "report.html"), "runs": [str(run)]}
     assert (run / "report.html").stat().st_size > 10_000
+    # Its progress went to stderr, one plain line per phase when piped (no spinner escapes).
+    phases = [re.sub(r" \(\d+\.\d s\)$", "", line) for line in err.splitlines()]  # "... (0.4 s)"
+    assert phases[0] == "report: reading 1 run folder"
+    assert phases[-1] == f"report: writing {run / 'report.html'}"
+    assert "report: run: evaluation figures" in phases
+    assert "\x1b" not in err
 
 
 def test_an_interrupt_outside_training_exits_130_with_one_line(capsys, monkeypatch):

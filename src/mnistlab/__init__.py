@@ -1,8 +1,6 @@
 """mnistlab: train, evaluate and inspect classifiers on MNIST-family data with JAX."""
 
-from . import data
 from ._errors import ConfigError, DataError, MissingExtraError, MnistlabError
-from .data import Dataset, load
 
 __version__ = "0.1.0"
 
@@ -16,3 +14,14 @@ __all__ = [
     "data",
     "load",
 ]
+
+
+def __getattr__(name: str):
+    # The data names load on first use: `mnistlab.data` imports NumPy and more, which
+    # `mnistlab --help` (every command starts by importing this package) need not pay for.
+    if name in ("data", "Dataset", "load"):
+        import importlib
+
+        data = importlib.import_module(f"{__name__}.data")  # sets mnistlab.data: asked once
+        return data if name == "data" else getattr(data, name)
+    raise AttributeError(f"module 'mnistlab' has no attribute {name!r}")

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ._app import DataDir, Json, app, opt, print_json, user_errors
+from .._status import Status
+from ._app import DataDir, Json, Quiet, app, opt, print_json, user_errors
 
 
 @app.command("export")
@@ -36,13 +37,16 @@ def export_cmd(
         ),
     ] = False,
     as_json: Json = False,
+    quiet: Quiet = False,
 ):
     """Export a trained classifier: uint8 images (batch, 28, 28) in, class probabilities out, the
     run's preprocessing and seed ensemble built in; <file>.json beside it records input, output,
     class names, preprocessing and versions."""
     from ..export import export
 
-    res = export(run_dir, format, out, data_dir=data_dir, check_test=not no_check)
+    with Status(quiet=quiet) as status:  # one phase: tracing, converting and checking take seconds
+        status(f"export: {format}" + ("" if no_check else ", checked on the run's test set"))
+        res = export(run_dir, format, out, data_dir=data_dir, check_test=not no_check)
     if as_json:
         print_json({"path": str(res.path), "sidecar": str(res.sidecar), **res.info})
         return

@@ -9,7 +9,8 @@ import typer
 
 from .._checks import Interval, check
 from .._errors import ConfigError
-from ._app import DataDir, Json, app, opt, print_json, user_errors
+from .._status import Status
+from ._app import DataDir, Json, Quiet, app, opt, print_json, user_errors
 
 # Upper bounds of the size options: far above what a page or a table can show, low enough that a
 # typo (--bins 1000000000) is one line at once instead of a multi-GiB allocation.
@@ -17,6 +18,7 @@ MAX_EXAMPLES = 1_000
 MAX_BINS = 1_000
 MAX_INITS = 10_000
 MAX_TOP = 1_000
+PROGRESS_FROM = 100  # images: predict shows its phases on stderr from this many
 
 
 def check_sizes(**values) -> None:
@@ -55,21 +57,24 @@ def evaluate_cmd(
         bool, typer.Option("--no-train", help="Skip the losses of the run's training examples.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every result as JSON.")] = False,
+    quiet: Quiet = False,
 ):
     """Score a trained run over every example of a split: loss, accuracy, per-class precision and
     recall, top-k accuracy, calibration (binary models: ROC AUC), and the highest-loss training examples."""
     from ..evaluate import evaluate_run
 
     check_sizes(examples=examples, bins=bins)
-    res = evaluate_run(
-        run_dir,
-        dataset=dataset,
-        split=split,
-        data_dir=data_dir,
-        examples=examples,
-        bins=bins,
-        train=not no_train,
-    ).metrics.to_json()
+    with Status(quiet=quiet) as status:
+        res = evaluate_run(
+            run_dir,
+            dataset=dataset,
+            split=split,
+            data_dir=data_dir,
+            examples=examples,
+            bins=bins,
+            train=not no_train,
+            progress=lambda text: status(f"evaluate: {text}"),
+        ).metrics.to_json()
     if as_json:
         print_json(res)
         return
@@ -155,6 +160,7 @@ def predict_cmd(
         int, typer.Option("--top", help=f"How many classes to show per image (at most {MAX_TOP}).")
     ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    quiet: Quiet = False,
 ):
     """Class probabilities for image files, with the run's preprocessing (28 x 28 grayscale)."""
     from ..evaluate import predict_files
@@ -163,7 +169,11 @@ def predict_cmd(
     if inv is None:
         raise ConfigError(f"--invert must be one of auto, yes, no; got {invert!r}")
     check_sizes(top=top)
-    results = predict_files(run_dir, images, invert=inv, center=center)
+    # Progress only for many images: one image is answered before a line would help.
+    with Status(quiet=quiet or len(images) < PROGRESS_FROM) as status:
+        results = predict_files(
+            run_dir, images, invert=inv, center=center, progress=lambda text: status(f"predict: {text}")
+        )
     if as_json:
         print_json(results)
         return
@@ -205,12 +215,22 @@ def report_cmd(
         Path | None, opt("Also keep every figure as PNG and SVG in this folder.", "--figures")
     ] = None,
     as_json: Json = False,
+    quiet: Quiet = False,
 ):
     """Write one self-contained HTML report (images embedded, readable offline) on one or more runs."""
     from ..report import write_report
 
     check_sizes(examples=examples, inits=inits)
-    path = write_report(run_dirs, out, data_dir=data_dir, examples=examples, inits=inits, figures_dir=figures)
+    with Status(quiet=quiet) as status:
+        path = write_report(
+            run_dirs,
+            out,
+            data_dir=data_dir,
+            examples=examples,
+            inits=inits,
+            figures_dir=figures,
+            progress=lambda text: status(f"report: {text}"),
+        )
     if as_json:
         print_json({"report": str(path), "runs": [str(r) for r in run_dirs]})
     else:

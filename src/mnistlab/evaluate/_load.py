@@ -69,13 +69,25 @@ def load_run(run: str | os.PathLike | RunDir) -> LoadedRun:
         )
     with precision(config.dtype):
         engine = _engine_for(config, info)
-        template = engine.init()
+        template = _template(engine)
         if final:
             params, meta = run.load_params(template.params)
         else:
             state, meta = run.load_checkpoint(template)
             params = state.params
     return LoadedRun(run.path, config, info, engine, params, int(meta["epoch"]))
+
+
+def _template(engine: Engine):
+    """Zeros shaped like the engine's initial state, for the loader to check shapes and dtypes.
+
+    ``jax.eval_shape`` traces the initialisation without compiling or running it: running it costs
+    a compile of the vmapped init and optimizer (seconds on a CPU) only to be overwritten.
+    """
+    import jax
+    import numpy as np
+
+    return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(engine.init))
 
 
 # Runs saved before the model recorded its input size were all trained on 28x28 images.

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._compute import chunk_size, map_chunks, over_seeds, precision
 from .._errors import ConfigError
+from .._status import say
 from ._load import LoadedRun, load_run
 
 if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
@@ -58,20 +59,24 @@ def predict_proba(run: LoadedRun, images) -> Float[np.ndarray, "n k"]:
 
 
 def predict_files(
-    run_dir: str | os.PathLike, paths, *, invert="auto", center: bool = True
+    run_dir: str | os.PathLike, paths, *, invert="auto", center: bool = True, progress=None
 ) -> list[dict[str, Any]]:
     """Probabilities for image files (PNG, JPEG, ... or .npy of any size), one dict per file.
 
     Each image is resized to the run's image size (its dataset's) before the model sees it.
+    ``progress(text)``, when given, hears each phase as it starts (the command's stderr).
     """
     from .._images import load_images
 
+    # One phase up to the prediction: a user error (no such run, a bad file) prints one line only.
+    say(progress, f"reading the run and {len(paths):,} image file{'s' if len(paths) != 1 else ''}")
     run = load_run(run_dir)
     if run.kind == "autoencoder":
         raise ConfigError(f"{run.run_dir} is an autoencoder; predict needs a classifier run")
     # Resized (and centred) to the size the run's model takes: its dataset's, 28x28 for MNIST.
     images, infos = load_images(paths, invert=invert, center=center, size=run.image_shape)
     # The engine's preprocessing starts from 0-255 pixels, as in the training data.
+    say(progress, f"compiling and predicting {len(images):,} images")
     probs = predict_proba(run, (images * 255).astype(np.float32))
     out = []
     for p, info in zip(probs, infos, strict=True):

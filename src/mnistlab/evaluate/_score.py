@@ -15,6 +15,7 @@ import numpy as np
 
 from .._compute import chunk_size, map_chunks, over_seeds, precision
 from .._errors import ConfigError, DataError
+from .._status import say
 from ..data import Dataset
 from ..train import prepare_data
 from . import _examples, _metrics
@@ -276,6 +277,7 @@ def evaluate_run(
     bins: int = 15,
     highest_loss: int = 20,
     train: bool = True,
+    progress=None,
 ) -> Evaluation:
     """:func:`evaluate` for a run folder on one split of any compatible dataset.
 
@@ -283,10 +285,13 @@ def evaluate_run(
     own training set rebuilt as the run built it (class selection, ``--corrupt``, validation
     split), with the fraction of them mislabelled for a ``--corrupt`` run.
     ``evaluate_run(...).metrics.to_json()`` is what ``mnistlab evaluate --json`` prints.
+    ``progress(text)``, when given, hears each phase as it starts (the command's stderr).
     """
     examples = check_count("examples", examples, 1)
     bins = check_count("bins", bins, 1)
     highest_loss = check_count("highest_loss", highest_loss, 0)
+    # One phase up to the scoring: a user error (no such run, data missing) prints one line only.
+    say(progress, f"reading the run and the {split} split")
     run = load_run(run_dir)  # reads the folder once, for everything below
     with precision(run.config.dtype):
         ds = dataset_for(run, dataset, split, data_dir)
@@ -300,6 +305,8 @@ def evaluate_run(
                     "(give --no-train to skip them)"
                 ) from None
             train_ds, mislabelled = data.train, data.mislabelled
+        also = f" and the {len(train_ds):,} training examples" if train_ds is not None else ""
+        say(progress, f"compiling and scoring {len(ds):,} {split} examples{also}")
         return evaluate(
             run,
             ds,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .._errors import ConfigError
 from .._fs import atomic_write_bytes, check_writable
+from .._status import say
 from . import _collect, _figures, _render
 
 REPORT_NAME = "report.html"
@@ -34,6 +35,7 @@ def write_report(
     inits: int | None = None,
     figures_dir: str | os.PathLike | None = None,
     key=None,
+    progress=None,
 ) -> Path:
     """Write one self-contained HTML report on one or more runs; returns its path.
 
@@ -41,6 +43,8 @@ def write_report(
     ``inits`` is the number of random initialisations whose test accuracy is histogrammed (study
     S8); ``None`` means 100 for binary models and none otherwise (for large models it costs as
     much as evaluating that many networks). ``figures_dir`` also keeps every figure as PNG and SVG.
+    ``progress(text)``, when given, is called as each phase starts (``mnistlab report`` shows it
+    on stderr).
     """
     run_dirs = [Path(r) for r in ([run_dirs] if isinstance(run_dirs, str | os.PathLike) else run_dirs)]
     if not run_dirs:
@@ -64,13 +68,10 @@ def write_report(
                 f"--figures: folder {str(figures_dir.parent)!r} does not exist; create it first"
             )
         check_writable(figures_dir, what="--figures", folder=True)
+    say(progress, f"reading {len(runs)} run folder{'s' if len(runs) > 1 else ''}")
     records = [_collect.open_run(r) for r in runs]
     for record in records:
         _collect.check_inits_memory(record, inits)
-    if key is None:
-        import jax
-
-        key = jax.random.PRNGKey(0)
     several = len(records) > 1
 
     def keep(folder: str) -> Path | None:
@@ -80,10 +81,20 @@ def write_report(
 
     sections = [
         _collect.collect(
-            record, label, keep(f"run{i + 1}"), data_dir=data_dir, examples=examples, inits=inits, key=key
+            record,
+            label,
+            keep(f"run{i + 1}"),
+            data_dir=data_dir,
+            examples=examples,
+            inits=inits,
+            key=key,
+            progress=progress,
         )
         for i, (record, label) in enumerate(zip(records, _collect.labels(records), strict=True))
     ]
+    if several:
+        say(progress, "comparison figures")
     comparison = _figures.comparison(sections, keep("comparison")) if several else []
+    say(progress, f"writing {out}")
     atomic_write_bytes(out, _render.render(sections, comparison).encode("utf-8"))
     return out

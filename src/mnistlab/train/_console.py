@@ -1,7 +1,9 @@
 """What a person watching training sees: a header, a line per epoch, a progress bar.
 
 Everything goes to stderr through Rich, so stdout carries only the final summary and a script
-can capture it; ``quiet`` silences all of it.
+can capture it; ``quiet`` silences all of it. On a terminal the bar also moves WITHIN an epoch
+(the compiled epoch calls back every few steps, see ``_progress``); piped, there is no bar, so
+no callback is compiled in and the log gets one plain line per epoch.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.progress import (
 )
 
 from ..runs import format_seeds as fmt
+from . import _progress
 
 
 class ConsoleReporter:
@@ -27,6 +30,8 @@ class ConsoleReporter:
         self.progress: Progress | None = None
         self.task = None
         self.by_steps = False  # --steps: each line says its step, not its chunk
+        self.listener: _progress.StepListener | None = None
+        self.epochs_done = 0
 
     def note(self, text: str) -> None:
         if not self.quiet:
@@ -52,6 +57,17 @@ class ConsoleReporter:
         self.task = self.progress.add_task(
             "compiling", total=engine.config.epochs, completed=start_epoch, info=""
         )
+        self.epochs_done = start_epoch
+        if self.console.is_terminal:  # nobody sees a bar in a log: compile no callback for it
+            self.listener = _progress.attach(engine, self._step)
+
+    def _step(self, done: int, total: int) -> None:
+        """Called from the running epoch (XLA's callback thread; Rich's Progress has a lock)."""
+        progress = self.progress
+        if progress is not None:
+            progress.update(
+                self.task, completed=self.epochs_done + done / total, info=f"step {done:,}/{total:,}"
+            )
 
     def compiled(self, seconds: float) -> None:
         if self.progress is not None:
@@ -75,6 +91,9 @@ class ConsoleReporter:
         line = "  ".join(parts)
         if record.get("diverged"):
             line += "  (diverged)"
+        self.epochs_done = record["epoch"]
+        if self.listener is not None:
+            self.listener.reset()
         if self.progress is not None:
             self.progress.console.print(line, highlight=False, markup=False)
             self.progress.update(self.task, completed=record["epoch"], info=parts[1])

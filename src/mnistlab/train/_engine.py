@@ -37,7 +37,7 @@ from ..data import NormStats, batch_indices, num_batches
 from ..models import Model
 from ..parallel import MEMBERS, place, plan, to_host
 from ..runs import TrainConfig, resolve
-from . import _losses, _points, _sharded
+from . import _losses, _points, _progress, _sharded
 
 COMPUTE_DTYPES = {"float32": jnp.float32, "float64": jnp.float64, "bfloat16": jnp.bfloat16}
 
@@ -324,7 +324,9 @@ class Engine:
             updates, opt_state = self.update(grads, opt_state, params, hyper)
             return (optax.apply_updates(params, updates), opt_state), (total, loss_sum, correct)
 
-        (params, opt_state), (totals, loss_sums, corrects) = lax.scan(step, (params, opt_state), (idx, mask))
+        (params, opt_state), (totals, loss_sums, corrects) = _progress.scan(
+            self, step, (params, opt_state), (idx, mask)
+        )
         return params, opt_state, totals, loss_sums.sum(), corrects.sum()
 
     def _eval_one(self, params, images, labels, idx, mask):

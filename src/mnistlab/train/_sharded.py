@@ -35,6 +35,7 @@ from jax.sharding import PartitionSpec as P
 
 from .._compute import over_seeds
 from ..parallel import DATA, MEMBERS, place
+from . import _progress
 
 
 def _pad_columns(idx, mask, multiple: int):
@@ -82,7 +83,9 @@ def _epoch_one_split(engine, params, opt_state, shuffle_key, epoch, images, labe
         updates, opt_state = engine.tx.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), (total, loss_sum, correct)
 
-    (params, opt_state), (totals, loss_sums, corrects) = lax.scan(step, (params, opt_state), (idx, mask))
+    (params, opt_state), (totals, loss_sums, corrects) = _progress.scan(
+        engine, step, (params, opt_state), (idx, mask)
+    )
     return params, opt_state, totals, loss_sums.sum(), corrects.sum()
 
 

@@ -51,6 +51,10 @@ FORMULATIONS = {
     "cols": ("cols", "slices", {}),
     "auto": ("auto", "auto", {}),
     "auto+xla_pool": ("auto", "xla", {}),
+    # Forward and input gradient by XLA's (forward) convolution, the weight gradient a matmul.
+    "xla+cols": ("xla+cols", "slices", {}),
+    "im2col/xla+cols": (("im2col", "xla+cols"), "slices", {}),
+    "im2col/cols": (("im2col", "cols"), "slices", {}),
     # Not something the package can choose (the caller compiles), shown for the record: XLA:CPU
     # without its YNNPACK dot/elementwise fusions, i.e. Eigen for the matmuls.
     "auto+no_ynn": ("auto", "auto", {"xla_cpu_experimental_ynn_fusion_type": ""}),
@@ -260,18 +264,23 @@ def timing(args) -> dict:
             if time.perf_counter() - t0 > args.slow:
                 slow.add(name)  # an order of magnitude off the others: one timed run is plenty
         times = {name: [] for name in runners}
+        cpu = {name: [] for name in runners}
         for rep in range(args.reps):
             for name, run in runners.items():
                 if rep and name in slow:
                     continue
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 run()
                 times[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
         epoch_s = {k: statistics.median(v) * scale for k, v in times.items()}
         res = {
             "epoch_s": {k: round(v, 2) for k, v in epoch_s.items()},
             "compile_s": {k: round(v, 2) for k, v in compile_s.items()},
             "spread": {k: round((max(v) - min(v)) / statistics.median(v), 2) for k, v in times.items()},
+            # CPU seconds of all threads: less sensitive than wall seconds to other processes' load
+            # (PyTorch's OpenMP threads spin while they wait, so its figure includes that).
+            "cpu_s": {k: round(statistics.median(v) * scale, 2) for k, v in cpu.items()},
         }
         if "torch" in epoch_s:
             res["ratio_to_torch"] = {k: round(v / epoch_s["torch"], 3) for k, v in epoch_s.items()}

@@ -1,19 +1,28 @@
-"""Training speed of the real engine against PyTorch and a per-step jit loop, in one run.
+"""Training speed of the real engine against PyTorch, epochs interleaved in one process.
 
 Run from the repository root (full Fashion-MNIST from ../shared/data)::
 
-    .venv/bin/python bench/train_speed.py                       # both models, 3 epochs each
-    .venv/bin/python bench/train_speed.py --models mlp --epochs 3
-    .venv/bin/python bench/train_speed.py --ref-steps 100       # time references on 100 steps
+    .venv/bin/python bench/train_speed.py                        # mlp, s7, cnn: 3 alternations each
+    .venv/bin/python bench/train_speed.py --models s7 --repeats 5
+    .venv/bin/python bench/train_speed.py --steps 100            # quick: 100 steps per epoch, scaled
+    .venv/bin/python bench/train_speed.py --rss                  # also a whole run per model (RSS)
 
-Models: the S4 tanh MLP ([784, 1024, 128, 10], SGD 0.1, batch 128) and the S7 LeNet-style CNN
-(SGD 0.06, batch 128). For each: our engine through ``mnistlab.train.train`` (compile seconds,
-median epoch seconds, test accuracy, exact matmul GFLOP/s and its fraction of a jitted
-2048 x 2048 float32 matmul measured in the same run, peak RSS of that process), PyTorch on the
-CPU (tight loop over in-memory tensors) and a plain per-step ``jax.jit`` loop over NumPy
-batches with XLA's own convolutions. Each part runs in its own subprocess, one after another, so
-the RSS figures are separate; the machines are shared, so read the ratios, not the seconds.
-Prints one JSON object.
+Models, each at batch 128 on the full 60k training set (469 steps, the last partial batch kept as
+the engine keeps it): ``mlp`` the S4 tanh MLP ([784, 1024, 128, 10], SGD 0.1); ``s7`` the S7
+LeNet-style CNN (``cnn-s7``, SGD 0.06); ``cnn`` the default model of ``mnistlab train`` with its
+defaults (``cnn``, Adam 1e-3). PyTorch runs the same layers on the CPU in a tight loop over
+in-memory tensors with ``--threads`` intra-op threads (2: the machines this targets have 2 cores).
+
+Why one process, interleaved: the 2-core machines are shared and their speed drifts by tens of
+percent within a minute, so our epoch and PyTorch's must see the same load. Everything is compiled
+and warmed up first (one untimed epoch each), then ``--repeats`` alternations run ours, PyTorch's,
+(the per-step jit loop's,) ours, PyTorch's, ... Each alternation gives one ratio; the JSON has the
+median ratio, its min and max over the alternations, the ratio of median epoch seconds, and that
+of median CPU seconds (all threads), a second view when other processes load the machine.
+
+``--rss`` adds, per model, a separate pass: a whole ``mnistlab.train.train`` run (1 epoch) in a
+subprocess, for its peak RSS, compile seconds and test accuracy (separate so that PyTorch's memory
+is not counted). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -49,11 +58,17 @@ MODELS = {
         # dX except at the first layer (no gradient w.r.t. the input is needed).
         "dims": [(784, 1024), (1024, 128), (128, 10)],
     },
-    "cnn": {
+    "s7": {
         "config": dict(model="cnn-s7", optimizer="sgd", lr=0.06),
         # conv as matmul: (output pixels x out channels x kernel volume); dense as above.
         "convs": [(24 * 24, 12, 5 * 5 * 1), (19 * 19, 16, 5 * 5 * 12)],
         "dims": [(5184, 120), (120, 84), (84, 10)],
+    },
+    "cnn": {
+        # The default model, optimizer and learning rate of `mnistlab train`: nothing overridden.
+        "config": dict(model="cnn"),
+        "convs": [(26 * 26, 32, 3 * 3 * 1), (11 * 11, 64, 3 * 3 * 32)],
+        "dims": [(1600, 128), (128, 10)],
     },
 }
 
@@ -68,10 +83,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-# --- parts, each run in a subprocess ----------------------------------------------------------------
-
-
-def part_matmul(_args) -> dict:
+def matmul_gflops() -> float:
     import jax
     import jax.numpy as jnp
 
@@ -83,45 +95,49 @@ def part_matmul(_args) -> dict:
         t = time.perf_counter()
         f(a).block_until_ready()
         times.append(time.perf_counter() - t)
-    return {"gflops": 2 * 2048**3 / statistics.median(times) / 1e9}
+    return 2 * 2048**3 / statistics.median(times) / 1e9
 
 
-def part_engine(args) -> dict:
-    import tempfile
+# --- one epoch of each contender -------------------------------------------------------------------
+
+
+def engine_timer(model: str, args, data):
+    """A function timing one epoch of our engine (``--steps`` steps, scaled to 469)."""
+    import jax
 
     from mnistlab import train as T
 
-    spec = MODELS[args.model]
-    cfg = T.TrainConfig(dataset="fashion-mnist", epochs=args.epochs, batch_size=BATCH, **spec["config"])
-    with tempfile.TemporaryDirectory() as tmp:
-        result = T.train(cfg, data_dir=args.data_dir, out=Path(tmp) / "run", quiet=True)
-    epochs = [r["epoch_seconds"] for r in result.history.epochs]
-    median = statistics.median(epochs)
-    flops = flops_per_example(spec) * N_TRAIN
-    return {
-        "compile_seconds": result.summary["compile_seconds"],
-        "epoch_seconds": epochs,
-        "median_epoch_seconds": median,
-        "test_accuracy_per_epoch": [r["test_accuracy"][0] for r in result.history.epochs],
-        "gflops_per_second": flops / median / 1e9,
-        "peak_rss_mb": peak_rss_mb(),
-        "status": result.status,
-    }
+    steps = dict(steps=args.steps, eval_every=args.steps) if args.steps else {}
+    cfg = T.TrainConfig(dataset="fashion-mnist", batch_size=BATCH, **steps, **MODELS[model]["config"])
+    cfg = T.resolve(cfg)
+    net = T.build_model_for(cfg, 10, (28, 28))
+    engine = T.Engine(net, cfg, n_train=len(data.train), image_shape=(28, 28), num_classes=10)
+    images, labels = jax.device_put(data.train.images), jax.device_put(data.train.labels)
+    state = {"s": engine.init(), "epoch": 0}
+    t = time.perf_counter()
+    engine.compile_epoch(state["s"], images, labels)
+    compile_s = time.perf_counter() - t
+    scale = STEPS / engine.steps_per_epoch
+
+    def epoch() -> float:
+        t = time.perf_counter()
+        s, totals, _, _ = engine.run_epoch(state["s"], state["epoch"], images, labels)
+        jax.block_until_ready(totals)
+        state["s"], state["epoch"] = s, state["epoch"] + 1
+        return (time.perf_counter() - t) * scale
+
+    return epoch, {"compile_seconds": compile_s, "optimizer": cfg.optimizer, "lr": cfg.lr}
 
 
-def torch_timer(args, images, labels):
-    """A function timing one PyTorch epoch (scaled from ``--ref-steps``)."""
-    import torch
+def torch_net(model: str):
     from torch import nn
 
-    torch.manual_seed(0)
-    if args.model == "mlp":
-        net = nn.Sequential(
+    if model == "mlp":
+        return nn.Sequential(
             nn.Flatten(), nn.Linear(784, 1024), nn.Tanh(), nn.Linear(1024, 128), nn.Tanh(), nn.Linear(128, 10)
         )
-        lr = 0.1
-    else:
-        net = nn.Sequential(
+    if model == "s7":
+        return nn.Sequential(
             nn.Conv2d(1, 12, 5),
             nn.ReLU(),
             nn.MaxPool2d(2, 1),
@@ -135,12 +151,33 @@ def torch_timer(args, images, labels):
             nn.ReLU(),
             nn.Linear(84, 10),
         )
-        lr = 0.06
+    return nn.Sequential(  # conv32k3,pool2,conv64k3,pool2,dense128
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2, 2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2, 2),
+        nn.Flatten(),
+        nn.Linear(1600, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+
+
+def torch_timer(model: str, args, images, labels, optimizer: str, lr: float):
+    """A function timing one PyTorch epoch (``--steps`` steps, scaled to 469)."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    net = torch_net(model)
     x = torch.from_numpy(images.astype("float32") / 255).unsqueeze(1)
     y = torch.from_numpy(labels.astype("int64"))
-    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(net.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
-    steps = min(args.ref_steps or STEPS, STEPS)
+    steps = min(args.steps or STEPS, STEPS)
 
     def epoch() -> float:
         perm = torch.randperm(N_TRAIN)
@@ -156,8 +193,8 @@ def torch_timer(args, images, labels):
     return epoch
 
 
-def stepjit_timer(args, images, labels):
-    """A plain per-step ``jax.jit`` loop over NumPy batches, with XLA's own convolutions."""
+def stepjit_timer(model: str, args, images, labels):
+    """A plain per-step ``jax.jit`` SGD loop over NumPy batches, with XLA's own convolutions."""
     import jax
     import numpy as np
     import optax
@@ -166,36 +203,38 @@ def stepjit_timer(args, images, labels):
 
     # The reference uses XLA's own convolution and pooling (lax.conv_general_dilated, reduce_window):
     # the Flax modules (models/_modules.py) call these names, so patch them there.
+    saved = _modules.conv2d, _modules.max_pool
     _modules.conv2d = lambda x, w, **kw: _conv.conv2d(x, w, **{**kw, "impl": "xla"})
     _modules.max_pool = lambda x, **kw: _conv.max_pool(x, **{**kw, "impl": "xla"})
-    spec = MODELS[args.model]["config"]
-    model = build_model(
+    spec = MODELS[model]["config"]
+    net = build_model(
         spec["model"],
         widths=spec.get("widths"),
         activation=spec.get("activation"),
         init=spec.get("init", "default"),
         init_scale=spec.get("init_scale"),
     )
-    shape = (1, 784) if model.input_layout == "flat" else (1, 28, 28, 1)
-    params = model.init(jax.random.PRNGKey(0), shape)
-    lr = spec["lr"]
+    shape = (1, 784) if net.input_layout == "flat" else (1, 28, 28, 1)
+    params = net.init(jax.random.PRNGKey(0), shape)
+    lr = spec.get("lr", 1e-3)
 
     @jax.jit
     def step(params, x, y):
         def loss(p):
-            return optax.softmax_cross_entropy_with_integer_labels(model.apply(p, x), y).mean()
+            return optax.softmax_cross_entropy_with_integer_labels(net.apply(p, x), y).mean()
 
         g = jax.grad(loss)(params)
         return jax.tree.map(lambda p, g: p - lr * g, params, g)
 
     def batch(idx):
         x = images[idx].astype(np.float32) / 255
-        return (x.reshape(len(idx), -1) if model.input_layout == "flat" else x[..., None]), labels[idx]
+        return (x.reshape(len(idx), -1) if net.input_layout == "flat" else x[..., None]), labels[idx]
 
     rng = np.random.default_rng(0)
-    params = step(params, *batch(np.arange(BATCH)))  # compile
+    params = step(params, *batch(np.arange(BATCH)))  # compile (traces with the patched modules)
     jax.block_until_ready(params)
-    steps = min(args.ref_steps or STEPS, STEPS)
+    _modules.conv2d, _modules.max_pool = saved
+    steps = min(args.steps or STEPS, STEPS)
     state = {"params": params}
 
     def epoch() -> float:
@@ -211,114 +250,120 @@ def stepjit_timer(args, images, labels):
     return epoch
 
 
-def part_compare(args) -> dict:
-    """Engine epochs interleaved with the references' epochs in one process: fair ratios."""
-    import jax
-
-    from mnistlab import train as T
-
-    spec = MODELS[args.model]
-    cfg = T.resolve(T.TrainConfig(dataset="fashion-mnist", batch_size=BATCH, **spec["config"]))
-    data = T.prepare_data(cfg, data_dir=args.data_dir, progress=False)
-    model = T.build_model_for(cfg, 10, (28, 28))
-    engine = T.Engine(model, cfg, n_train=len(data.train), image_shape=(28, 28), num_classes=10)
-    images, labels = jax.device_put(data.train.images), jax.device_put(data.train.labels)
-    state = {"s": engine.init()}
-    engine.compile_epoch(state["s"], images, labels)
-
-    def engine_epoch() -> float:
-        t = time.perf_counter()
-        s, totals, _, _ = engine.run_epoch(state["s"], 0, images, labels)
-        jax.block_until_ready(totals)
-        state["s"] = s
-        return time.perf_counter() - t
-
-    timers = {"engine": engine_epoch}
-    skip = set(filter(None, args.skip.split(",")))
-    if "torch" not in skip:
-        timers["torch"] = torch_timer(args, data.train.images, data.train.labels)
-    if "stepjit" not in skip:
-        timers["stepjit"] = stepjit_timer(args, data.train.images, data.train.labels)
+def compare(model: str, args, data) -> dict:
+    """Ours and the references, compiled and warmed up, then ``--repeats`` interleaved alternations."""
+    engine, info = engine_timer(model, args, data)
+    timers = {"engine": engine}
+    if not args.no_torch:
+        timers["torch"] = torch_timer(
+            model, args, data.train.images, data.train.labels, info["optimizer"], info["lr"]
+        )
+    if args.stepjit:
+        timers["stepjit"] = stepjit_timer(model, args, data.train.images, data.train.labels)
+    for fn in timers.values():  # warm-up: first epochs pay for allocation and caches
+        fn()
     times: dict[str, list[float]] = {k: [] for k in timers}
-    for _ in range(args.ref_repeats):
+    cpu: dict[str, list[float]] = {k: [] for k in timers}
+    scale = STEPS / min(args.steps or STEPS, STEPS)
+    for _ in range(args.repeats):
         for name, fn in timers.items():
+            c = time.process_time()
             times[name].append(fn())
-    out = {k: {"epoch_seconds": v, "median_epoch_seconds": statistics.median(v)} for k, v in times.items()}
-    out["reference_steps_timed_per_epoch"] = min(args.ref_steps or STEPS, STEPS)
+            cpu[name].append((time.process_time() - c) * scale)
+    out = {"engine_compile_seconds": round(info["compile_seconds"], 2), "optimizer": info["optimizer"]}
+    out["epoch_seconds"] = {k: [round(t, 3) for t in v] for k, v in times.items()}
+    out["median_epoch_seconds"] = {k: round(statistics.median(v), 3) for k, v in times.items()}
+    # CPU seconds of all this process's threads per epoch: a second view when the machine is
+    # loaded (PyTorch's OpenMP threads spin while they wait, which counts here too).
+    out["median_epoch_cpu_seconds"] = {k: round(statistics.median(v), 3) for k, v in cpu.items()}
+    flops = flops_per_example(MODELS[model]) * N_TRAIN
+    out["engine_gflops_per_second"] = round(flops / statistics.median(times["engine"]) / 1e9, 2)
+    for ref in ("torch", "stepjit"):
+        if ref in times:
+            per_alt = [e / r for e, r in zip(times["engine"], times[ref], strict=True)]
+            out[f"ratio_to_{ref}"] = {
+                "median": round(statistics.median(per_alt), 3),
+                "min": round(min(per_alt), 3),
+                "max": round(max(per_alt), 3),
+                "per_alternation": [round(r, 3) for r in per_alt],
+                "of_medians": round(statistics.median(times["engine"]) / statistics.median(times[ref]), 3),
+                "of_median_cpu_seconds": round(
+                    statistics.median(cpu["engine"]) / statistics.median(cpu[ref]), 3
+                ),
+            }
     return out
 
 
-PARTS = {"matmul": part_matmul, "engine": part_engine, "compare": part_compare}
-
-
-def run_part(name: str, args, model: str | None = None) -> dict:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--part",
-        name,
-        "--data-dir",
-        str(args.data_dir),
-        "--epochs",
-        str(args.epochs),
-        "--ref-steps",
-        str(args.ref_steps),
-        "--ref-repeats",
-        str(args.ref_repeats),
-        "--skip",
-        args.skip or ",",
-    ]
-    if model:
-        cmd += ["--model", model]
+def rss_pass(model: str, args) -> dict:
+    """A whole 1-epoch run through ``mnistlab.train.train`` in a subprocess: its peak RSS."""
+    cmd = [sys.executable, __file__, "--rss-child", model, "--data-dir", str(args.data_dir)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "MNISTLAB_OFFLINE": "1"})
     if proc.returncode != 0:
-        return {
-            "error": proc.stderr.strip().splitlines()[-1]
-            if proc.stderr.strip()
-            else f"exit {proc.returncode}"
-        }
+        lines = proc.stderr.strip().splitlines()
+        return {"error": lines[-1] if lines else f"exit {proc.returncode}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def rss_child(model: str, data_dir: str) -> dict:
+    import tempfile
+
+    from mnistlab import train as T
+
+    cfg = T.TrainConfig(dataset="fashion-mnist", epochs=1, batch_size=BATCH, **MODELS[model]["config"])
+    with tempfile.TemporaryDirectory() as tmp:
+        result = T.train(cfg, data_dir=data_dir, out=Path(tmp) / "run", quiet=True)
+    return {
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "compile_seconds": round(result.summary["compile_seconds"], 2),
+        "epoch_seconds": round(result.history.epochs[0]["epoch_seconds"], 2),
+        "test_accuracy": result.history.epochs[0]["test_accuracy"][0],
+        "status": result.status,
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
-    p.add_argument("--models", default="mlp,cnn")
-    p.add_argument("--epochs", type=int, default=3, help="epochs of our engine (median taken; >= 3)")
-    p.add_argument("--ref-steps", type=int, default=0, help="steps timed per reference epoch (0: all 469)")
-    p.add_argument("--ref-repeats", type=int, default=3, help="reference epochs timed (median taken)")
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: torch, stepjit")
-    p.add_argument("--part", help=argparse.SUPPRESS)
-    p.add_argument("--model", help=argparse.SUPPRESS)
+    p.add_argument("--models", default="mlp,s7,cnn", help=f"comma-separated, of {', '.join(MODELS)}")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved alternations (>= 3 for a spread)")
+    p.add_argument("--steps", type=int, default=0, help="steps timed per epoch, scaled to 469 (0: all)")
+    p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    p.add_argument("--no-torch", action="store_true", help="time our engine only")
+    p.add_argument("--stepjit", action="store_true", help="also time a per-step jax.jit loop (XLA convs)")
+    p.add_argument("--rss", action="store_true", help="also a 1-epoch run per model in a subprocess (RSS)")
+    p.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.part:
-        print(json.dumps(PARTS[args.part](args)))
+    if args.rss_child:
+        print(json.dumps(rss_child(args.rss_child, args.data_dir)))
         return
+    os.environ.setdefault("MNISTLAB_OFFLINE", "1")
     import jax
 
+    from mnistlab import train as T
+
+    data = T.prepare_data(
+        T.resolve(T.TrainConfig(dataset="fashion-mnist", **MODELS["mlp"]["config"])),
+        data_dir=args.data_dir,
+        progress=False,
+    )
     out = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "device": jax.devices()[0].device_kind,
         "backend": jax.default_backend(),
         "cpu_count": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
         "jax": jax.__version__,
-        "matmul_2048_gflops": run_part("matmul", args)["gflops"],
+        "matmul_2048_gflops": round(matmul_gflops(), 1),
         "models": {},
     }
     for model in args.models.split(","):
-        # A whole run through the real entry point (accuracy, compile time, memory) ...
-        res = {"run": run_part("engine", args, model)}
-        if "median_epoch_seconds" in res["run"]:
-            res["run"]["fraction_of_matmul_peak"] = (
-                res["run"]["gflops_per_second"] / out["matmul_2048_gflops"]
-            )
-        # ... then epochs of ours and of the references, interleaved in one process.
-        res["interleaved"] = cmp = run_part("compare", args, model)
-        for ref in ("torch", "stepjit"):
-            if ref in cmp and "engine" in cmp:
-                res[f"ratio_to_{ref}"] = (
-                    cmp["engine"]["median_epoch_seconds"] / cmp[ref]["median_epoch_seconds"]
-                )
+        res = compare(model, args, data)
+        if args.rss:
+            res["run"] = rss_pass(model, args)
         out["models"][model] = res
+        print(json.dumps({model: res}), file=sys.stderr, flush=True)
+    out["load_average_at_end"] = os.getloadavg()
+    out["peak_rss_mb_this_process"] = round(peak_rss_mb(), 1)
     print(json.dumps(out, indent=2))
 
 

@@ -16,6 +16,9 @@ from mnistlab.models._conv import avg_pool, conv2d, max_pool
 pytestmark = pytest.mark.usefixtures("cheap_compiles")  # many small programs, each run once
 
 FAST_CONV = ("im2col", "cols")
+# XLA's forward convolution for y and, transposed, for dx; a patch matmul for dw. Not chosen by
+# "auto" (no faster in a whole model), so checked on the float64 cases and check_grads only.
+ALL_MM = (*FAST_CONV, "xla+im2col", "xla+cols")
 
 # (input shape in its layout, HWIO kernel, stride, padding, layout)
 CONV_CASES = {
@@ -68,8 +71,8 @@ def _inputs(case, dtype, seed=0):
 @pytest.mark.parametrize("case", list(CONV_CASES))
 def test_conv_matches_xla_float64(case, x64):
     x, w, r, stride, padding, layout = _inputs(case, jnp.float64)
-    out = _conv_and_vjp(FAST_CONV, stride, padding, layout)(x, w, r)
-    for impl in FAST_CONV:
+    out = _conv_and_vjp(ALL_MM, stride, padding, layout)(x, w, r)
+    for impl in ALL_MM:
         for a, b in zip(out[impl], out["xla"], strict=True):
             assert a.dtype == jnp.float64
             _assert_close(a, b, 1e-10)
@@ -122,7 +125,7 @@ def test_conv_under_vmap_over_seeds(case, x64):
             _assert_close(a, b, 1e-10)
 
 
-@pytest.mark.parametrize("impl", FAST_CONV)
+@pytest.mark.parametrize("impl", ALL_MM)
 def test_conv_check_grads(impl, x64):
     x, w, _, stride, padding, layout = _inputs("explicit-pads", jnp.float64)
     f = jax.jit(lambda x, w: conv2d(x, w, stride=stride, padding=padding, layout=layout, impl=impl))
@@ -132,7 +135,8 @@ def test_conv_check_grads(impl, x64):
 # ----------------------------------------------------------------------------------------------
 # Max-pooling
 
-POOL_CASES = [(2, 1, "NHWC"), (2, 2, "NHWC"), (2, 1, "NCHW"), (2, 2, "NCHW"), (3, 2, "NHWC")]
+# stride == window takes the tiling gradient (remainder rows and columns included: 9 x 11 input).
+POOL_CASES = [(2, 1, "NHWC"), (2, 2, "NHWC"), (2, 1, "NCHW"), (2, 2, "NCHW"), (3, 2, "NHWC"), (3, 3, "NCHW")]
 
 
 def _pool_and_vjp(window, stride, layout):

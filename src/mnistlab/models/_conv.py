@@ -24,7 +24,13 @@ Formulations (the ``impl`` names):
     than im2col's for ``(H_in / H_out - 1)`` more flops. In NHWC each patch row is a contiguous run
     of ``kw*C`` input values.
 
-Both come with a ``jax.custom_vjp`` whose backward pass is two matmuls plus sums of shifted slices.
+``"xla+im2col"``, ``"xla+cols"``
+    XLA's convolution for the output and, with the kernel flipped, for the input gradient (col2im
+    as one transposed product); the weight gradient from the named patch matrix. Not chosen by
+    ``"auto"``: per layer up to ~10% less CPU time on the default CNN's second convolution, more
+    on S7's, and no difference in a whole scanned epoch of either (2026-12, loaded machine).
+
+All four come with a ``jax.custom_vjp`` whose backward pass is two matmuls plus sums of shifted slices.
 Autodiff of the same forward pass was 2-3x slower: XLA:CPU copied the patch matrix transposed for
 the weight gradient, materialized each of the ``kh*kw`` col2im terms separately, and fused the
 cheap producers (bias, ReLU, pooling) into each of the ``kh*kw`` patch slices. Forward-mode
@@ -42,7 +48,7 @@ import numpy as np
 from jax import lax
 
 LAYOUTS = ("NHWC", "NCHW")
-CONV_IMPLS = ("auto", "xla", "im2col", "cols")
+CONV_IMPLS = ("auto", "xla", "im2col", "cols", "xla+im2col", "xla+cols")
 POOL_IMPLS = ("auto", "xla", "slices")
 
 
@@ -192,6 +198,56 @@ def _conv_mm(x, w, stride, pads, kind):
 _conv_mm.defvjp(_conv_fwd, _conv_bwd)
 
 
+def _conv_dx_xla(dy, w, stride, pads, hw):
+    """The input gradient as one forward convolution: ``dy`` (dilated by ``stride``, padded by
+    ``k - 1``) correlated with the flipped kernel, its I and O swapped. This is col2im done by one
+    transposed product, the way XLA:CPU runs forward convolutions fast, in place of ``kh*kw`` (or
+    ``kw``) shifted partial sums."""
+    kh, kw, _, _ = w.shape
+    ho, wo = dy.shape[1:3]
+    (h0, h1), (w0, w1) = pads
+    hp, wp = hw[0] + h0 + h1, hw[1] + w0 + w1
+    # Rows and columns of the padded input that no window reached get a zero gradient.
+    extra_h, extra_w = hp - (ho - 1) * stride - kh, wp - (wo - 1) * stride - kw
+    wt = jnp.swapaxes(jnp.flip(w, (0, 1)), 2, 3)
+    dn = lax.conv_dimension_numbers(dy.shape, wt.shape, ("NHWC", "HWIO", "NHWC"))
+    dxp = lax.conv_general_dilated(
+        dy,
+        wt,
+        (1, 1),
+        ((kh - 1, kh - 1 + extra_h), (kw - 1, kw - 1 + extra_w)),
+        lhs_dilation=(stride, stride),
+        dimension_numbers=dn,
+    )
+    return dxp[:, h0 : hp - h1, w0 : wp - w1]
+
+
+def _conv_x_fwd(x, w, stride, pads, kind):
+    return _conv_xla(x, w, stride, pads, "NHWC"), (x, w)
+
+
+def _conv_x_bwd(stride, pads, kind, res, dy):
+    x, w = res
+    kh, kw, c, o = w.shape
+    n, _, wo, _ = dy.shape
+    xp = jnp.pad(x, ((0, 0), *pads, (0, 0)))
+    hp = xp.shape[1]
+    if kind == "im2col":
+        dw = _gram(_im2col_patches(xp, kh, kw, stride), dy).reshape(w.shape)
+    else:
+        dz = _stack([_put(dy, 1, i, hp, stride) for i in range(kh)], axis=3).reshape(n, hp, wo, kh * o)
+        dw = jnp.transpose(_gram(_cols_patches(xp, kw, stride), dz).reshape(kw, c, kh, o), (2, 0, 1, 3))
+    return _conv_dx_xla(dy, w, stride, pads, x.shape[1:3]), dw
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def _conv_x(x, w, stride, pads, kind):
+    return _conv_x_fwd(x, w, stride, pads, kind)[0]
+
+
+_conv_x.defvjp(_conv_x_fwd, _conv_x_bwd)
+
+
 def _conv_xla(x, w, stride, pads, layout):
     dn = lax.conv_dimension_numbers(x.shape, w.shape, (layout, "HWIO", layout))
     return lax.conv_general_dilated(x, w, (stride, stride), pads, dimension_numbers=dn)
@@ -227,6 +283,8 @@ def conv2d(x, w, *, stride: int = 1, padding: str = "VALID", layout: str = "NHWC
         impl = _auto_conv_impl(w.shape, stride)
     if impl == "xla":
         return _conv_xla(x, w, stride, pads, layout)
+    if impl.startswith("xla+"):
+        return _from_nhwc(_conv_x(_to_nhwc(x, layout), w, stride, pads, impl[4:]), layout)
     return _from_nhwc(_conv_mm(_to_nhwc(x, layout), w, stride, pads, impl), layout)
 
 
@@ -262,13 +320,25 @@ def _pool_slices_bwd(window, stride, x, dy):
     views = _pool_views(x, window, stride)
     y = _pool_slices(x, window, stride)
     zero = jnp.zeros((), dy.dtype)
-    terms, taken = [], None
-    for t, v in enumerate(views):
+    picks, taken = [], None
+    for v in views:
         hit = v == y if taken is None else (v == y) & ~taken
         taken = hit if taken is None else taken | hit
-        term = _put(jnp.where(hit, dy, zero), 1, t // window, x.shape[1], stride)
-        terms.append(_put(term, 2, t % window, x.shape[2], stride))
-    return (_sum(terms),)
+        picks.append(jnp.where(hit, dy, zero))
+    if stride == window:
+        # Windows tile the input: interleave the picks (one fused write) instead of summing
+        # window**2 zero-padded full-size copies; rows and columns past the last window get 0.
+        n, ho, wo, c = dy.shape
+        rows = [jnp.stack(picks[i * window : (i + 1) * window], axis=3) for i in range(window)]
+        dx = jnp.stack(rows, axis=2).reshape(n, ho * window, wo * window, c)
+        return (jnp.pad(dx, ((0, 0), (0, x.shape[1] - ho * window), (0, x.shape[2] - wo * window), (0, 0))),)
+    # Overlapping windows: sum each row of window offsets along W, then the rows along H. The
+    # window**2 doubly padded terms summed at once made a loop 2-3x slower (S7's second pooling).
+    rows = [
+        _sum([_put(picks[i * window + j], 2, j, x.shape[2], stride) for j in range(window)])
+        for i in range(window)
+    ]
+    return (_sum([_put(r, 1, i, x.shape[1], stride) for i, r in enumerate(rows)]),)
 
 
 _pool_slices.defvjp(_pool_slices_fwd, _pool_slices_bwd)

@@ -609,3 +609,21 @@ def test_s4_mlp_reaches_82_percent_on_fashion_mnist_in_one_epoch(shared_data, tm
     print(f"S4 MLP, Fashion-MNIST, 1 epoch: test accuracy {100 * accuracy:.2f}%")
     assert result.status == "completed"
     assert accuracy >= 0.82
+
+
+def test_each_seeds_keys_are_what_prngkey_of_the_python_int_gives_across_the_seed_range():
+    # init_state derives the keys inside one compiled program from uint32 seeds; they must be
+    # the bits PRNGKey(int) gives, or every run's initialisation and order would silently change.
+    import optax
+
+    from mnistlab.train._engine import init_state
+
+    model = as_model(nn.Dense(3))
+    seeds = (0, 1, 2**31, 2**32 - 1)
+    state = init_state(model, optax.sgd(0.1), seeds, (1, 4), jnp.float32)
+    for i, s in enumerate(seeds):
+        init_key, shuffle_key = jax.random.split(jax.random.PRNGKey(s))
+        assert np.array_equal(state.shuffle_key[i], shuffle_key)
+        expected = model.init(init_key, (1, 4))
+        pairs = zip(jax.tree.leaves(state.params), jax.tree.leaves(expected), strict=True)
+        assert all(np.array_equal(a[i], b) for a, b in pairs)

@@ -140,16 +140,18 @@ def make_per_example(model: Model, loss_name: str, compute_dtype, num_classes: i
 
 def init_state(model: Model, tx, seeds, input_shape, param_dtype) -> TrainState:
     """Parameters, optimizer state and shuffle keys for each seed, stacked on a leading axis."""
-    roots = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
-    init_keys, shuffle_keys = jax.vmap(lambda k: tuple(jax.random.split(k)))(roots)
 
-    def one(k):
-        params = model.init(k, input_shape)
+    def one(seed):
+        init_key, shuffle_key = jax.random.split(jax.random.PRNGKey(seed))
+        params = model.init(init_key, input_shape)
         params = jax.tree.map(lambda a: a.astype(param_dtype), params)
-        return params, tx.init(params)
+        return params, tx.init(params), shuffle_key
 
-    # One compiled program: run op by op, a vmapped init dispatches (and compiles) hundreds of ops.
-    params, opt_state = jax.jit(jax.vmap(one))(init_keys)
+    # One compiled program, keys included: run op by op, a vmapped init dispatches (and compiles)
+    # dozens of small programs, a second of a cold start. Seeds are in [0, 2**32): as uint32 they
+    # give PRNGKey the same bits as the Python ints did (checked with and without x64).
+    seeds = np.asarray(seeds, np.uint32)
+    params, opt_state, shuffle_keys = jax.jit(jax.vmap(one))(seeds)
     return TrainState(params, opt_state, shuffle_keys)
 
 
@@ -201,6 +203,17 @@ class Engine:
         self.layout = plan(len(self.seeds), config.devices, config.mesh)
         if self.hyper is not None and self.layout.mesh is not None:
             raise ConfigError("a sweep runs on one device; train its configs as separate runs with --devices")
+
+    def lr_at(self, step: int, point: int = 0) -> float:
+        """Sweep point ``point``'s learning rate at ``step``, for the epoch records.
+
+        Compiled once per schedule: run op by op, an optax schedule compiles a dozen tiny programs
+        on first use, half a second of a cold start (what ``mnistlab speedrun`` measures).
+        """
+        fns = self.__dict__.setdefault("_lr_fns", {})
+        if point not in fns:
+            fns[point] = jax.jit(self.schedules[point])
+        return float(fns[point](np.int32(step)))
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -71,7 +71,7 @@ def _record(engine: Engine, epoch: int, loss_sum, correct, seconds: float, param
     record = {
         "epoch": epoch + 1,
         "step": (epoch + 1) * engine.steps_per_epoch,
-        "lr": float(engine.schedule(epoch * engine.steps_per_epoch)),
+        "lr": engine.lr_at(epoch * engine.steps_per_epoch),
         "train_loss": (np.asarray(loss_sum, np.float64) / seen).tolist(),
         "train_accuracy": (np.asarray(correct, np.float64) / seen).tolist(),
         "epoch_seconds": seconds,
@@ -195,7 +195,7 @@ def fit_sweep(
                 r, cfg = rows[p], engine.points[p]
                 mine = {
                     **_member_slice(record, r),
-                    "lr": float(engine.schedules[p](epoch * engine.steps_per_epoch)),
+                    "lr": engine.lr_at(epoch * engine.steps_per_epoch, p),
                 }
                 histories[p].step_loss.append(totals[r].astype(np.float32))
                 bad = _first_bad(totals[r])

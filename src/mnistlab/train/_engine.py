@@ -143,16 +143,12 @@ def init_state(model: Model, tx, seeds, input_shape, param_dtype) -> TrainState:
 
     def one(seed):
         init_key, shuffle_key = jax.random.split(jax.random.PRNGKey(seed))
-        params = model.init(init_key, input_shape)
-        params = jax.tree.map(lambda a: a.astype(param_dtype), params)
+        params = jax.tree.map(lambda a: a.astype(param_dtype), model.init(init_key, input_shape))
         return params, tx.init(params), shuffle_key
 
-    # One compiled program, keys included: run op by op, a vmapped init dispatches (and compiles)
-    # dozens of small programs, a second of a cold start. Seeds are in [0, 2**32): as uint32 they
-    # give PRNGKey the same bits as the Python ints did (checked with and without x64).
-    seeds = np.asarray(seeds, np.uint32)
-    params, opt_state, shuffle_keys = jax.jit(jax.vmap(one))(seeds)
-    return TrainState(params, opt_state, shuffle_keys)
+    # One compiled program, keys included: op by op, init compiles dozens of small programs (a
+    # second of a cold start). uint32 seeds give PRNGKey the bits Python ints give (tested).
+    return TrainState(*jax.jit(jax.vmap(one))(np.asarray(seeds, np.uint32)))
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -205,11 +201,8 @@ class Engine:
             raise ConfigError("a sweep runs on one device; train its configs as separate runs with --devices")
 
     def lr_at(self, step: int, point: int = 0) -> float:
-        """Sweep point ``point``'s learning rate at ``step``, for the epoch records.
-
-        Compiled once per schedule: run op by op, an optax schedule compiles a dozen tiny programs
-        on first use, half a second of a cold start (what ``mnistlab speedrun`` measures).
-        """
+        """Point ``point``'s learning rate at ``step`` (records), compiled once: op by op a
+        schedule compiles a dozen tiny programs, half a second of a cold start."""
         fns = self.__dict__.setdefault("_lr_fns", {})
         if point not in fns:
             fns[point] = jax.jit(self.schedules[point])

@@ -143,6 +143,10 @@ LONGEST_FIRST = (
     "test_train_cli.py",
     "test_evaluate.py",
     "test_export.py",
+    "test_sweep.py",
+    "test_speedrun.py",
+    "test_progress.py",
+    "test_conv.py",
 )
 
 

@@ -120,17 +120,7 @@ def _train(
         norm=data.norm,
     )
     check_training_memory(engine, len(data.train), sum(len(d) for d in data.evals.values()))
-    fresh = {
-        "created": _now(),
-        "command": command,
-        "versions": versions(),
-        "device": device_info(),
-        "dataset": dataset_info(data),
-        "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
-        "seeds": list(config.seeds),
-        "steps_per_epoch": engine.steps_per_epoch,
-        "chance": chance_info(data, model.kind),
-    }
+    fresh = new_run_info(data, model, engine, command, seeds=config.seeds)
     state, history = None, None
     if resume_from is None:
         run, info = RunDir.create(out, config), fresh
@@ -215,6 +205,13 @@ def _run_and_record(run, info, config, data, model, engine, state, history, repo
         raise
     if tb is not None:
         finish_run_log(tb, result, class_names=data.class_names, image_shape=data.train.image_shape)
+    summary = record_end(run, info, config, result, model.kind)
+    return RunResult(run.path, config, result.status, result.message, result.history, summary, result.state)
+
+
+def record_end(run, info: dict, config, result, kind: str) -> dict:
+    """What a run's folder gets when its training ends (a plain run or one point of a sweep):
+    the logs cut back after an interruption, the parameters, and run.json with the summary."""
     done = result.epochs_done
     if result.status in ("interrupted", "stopped"):
         if done and result.status == "interrupted":
@@ -229,7 +226,7 @@ def _run_and_record(run, info, config, data, model, engine, state, history, repo
             run.append_metrics(result.history, config.seeds)
             run.save_checkpoint(result.state, {"epoch": done})
         run.save_params(result.state.params, {"epoch": done})
-    summary = summarize_history(result.history, model.kind, chance=info.get("chance"), seeds=config.seeds)
+    summary = summarize_history(result.history, kind, chance=info.get("chance"), seeds=config.seeds)
     summary["compile_seconds"] = result.compile_seconds
     info.update(
         status=result.status,
@@ -239,7 +236,22 @@ def _run_and_record(run, info, config, data, model, engine, state, history, repo
         param_count=int(sum(np.size(a) for a in _leaves(result.state.params)) // len(config.seeds)),
     )
     run.write_info(info)
-    return RunResult(run.path, config, result.status, result.message, result.history, summary, result.state)
+    return summary
+
+
+def new_run_info(data, model, engine, command, *, seeds) -> dict:
+    """run.json's record of a new run: where, with what and on what data it trains."""
+    return {
+        "created": _now(),
+        "command": command,
+        "versions": versions(),
+        "device": device_info(),
+        "dataset": dataset_info(data),
+        "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
+        "seeds": list(seeds),
+        "steps_per_epoch": engine.steps_per_epoch,
+        "chance": chance_info(data, model.kind),
+    }
 
 
 def _trim(history, done: int):

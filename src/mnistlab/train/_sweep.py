@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._errors import ConfigError
-from ..runs import RUN_JSON, RunDir, TrainConfig, check_out, device_info, resolve, versions
+from ..runs import RUN_JSON, RunDir, TrainConfig, check_out, resolve
 from ..runs import now as _now
 from ._console import ConsoleReporter
 from ._data import build_model_for, check_model_fits, prepare_data, with_model_defaults
@@ -31,7 +31,8 @@ from ._memory import check_training_memory
 from ._points import SWEEP_FIELDS, check_sweep, sweep_groups
 from ._result import RunResult
 from ._resume import history_at
-from ._summary import chance_info, dataset_info, summarize_history, title_line
+from ._run import new_run_info, record_end
+from ._summary import title_line
 
 FINISHED = ("completed", "diverged")
 
@@ -173,18 +174,8 @@ def _group(points, outs, resumed, *, data_dir, quiet, console, command) -> list[
 
 def _open_runs(engine, data, model, points, outs, resumed, command):
     """The group's state and histories (None for a new sweep), its RunDirs and their run.json."""
-    fresh = {
-        "created": _now(),
-        "command": command,
-        "versions": versions(),
-        "device": device_info(),
-        "dataset": dataset_info(data),
-        "model": {**model.spec, "kind": model.kind, "input_layout": model.input_layout},
-        "steps_per_epoch": engine.steps_per_epoch,
-        "chance": chance_info(data, model.kind),
-        "mesh": engine.layout.as_dict(),
-        "status": "running",
-    }
+    mesh = engine.layout.as_dict()
+    fresh = {**new_run_info(data, model, engine, command, seeds=()), "mesh": mesh, "status": "running"}
     sweep = {"runs": len(points)}
     if resumed is None:
         runs = [RunDir.create(out, c) for out, c in zip(outs, points, strict=True)]
@@ -234,35 +225,8 @@ def _take(tree, rows: slice):
 
 def _finish(run: RunDir, info: dict, config: TrainConfig, result, kind: str) -> RunResult:
     """Write what :func:`~mnistlab.train.train` writes at a run's end, for one point."""
-    from ._engine import History
-
-    done = result.epochs_done
-    if result.status == "interrupted":
-        if done:  # rewritten whole: the interruption may have cut an append short
-            run.write_metrics(
-                History(result.history.epochs[:done], result.history.step_loss[:done]), config.seeds
-            )
-            run.save_checkpoint(result.state, {"epoch": done})
-        result.message += f"; resume with: mnistlab train --resume {run.path}"
-    else:
-        if result.status == "diverged":
-            run.append_metrics(result.history, config.seeds)
-            run.save_checkpoint(result.state, {"epoch": done})
-        run.save_params(result.state.params, {"epoch": done})
-    summary = summarize_history(result.history, kind, chance=info.get("chance"), seeds=config.seeds)
-    summary["compile_seconds"] = result.compile_seconds
-    count = sum(np.size(a) for a in _leaves(result.state.params)) // len(config.seeds)
-    info.update(
-        status=result.status, message=result.message, updated=_now(), summary=summary, param_count=int(count)
-    )
-    run.write_info(info)
+    summary = record_end(run, info, config, result, kind)
     return RunResult(run.path, config, result.status, result.message, result.history, summary, result.state)
-
-
-def _leaves(tree):
-    import jax
-
-    return jax.tree.leaves(tree)
 
 
 __all__ = ["SWEEP_FIELDS", "resume_sweep", "sweep_groups", "train_sweep"]

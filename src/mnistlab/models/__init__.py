@@ -10,9 +10,11 @@ Named models: the registry :data:`MODELS` (:func:`model_names`, :func:`get_model
 :data:`OPTIONS`. Initialisers: :data:`INITIALIZERS`, via :func:`initializers`.
 """
 
-from ._conv import avg_pool, conv2d, max_pool
-from ._init import INITIALIZERS, initializers
+import importlib
+
 from ._layers import (
+    CNN_LAYERS,
+    CNN_PRESETS,
     LAYERS_EXAMPLE,
     LAYERS_GRAMMAR,
     ConvLayer,
@@ -23,8 +25,7 @@ from ._layers import (
     parse_layers,
 )
 from ._model import INPUT_LAYOUTS, KINDS, FeatureModel, Model
-from ._modules import CNN, CNN_LAYERS, MLP, Autoencoder, BinaryMLP, Conv2D, SoftmaxRegression
-from ._options import ACTIVATIONS, ModelOption
+from ._options import ACTIVATIONS, INITIALIZERS, ModelOption
 from ._registry import (
     COMMON_DEFAULTS,
     MODEL_CONSTRAINTS,
@@ -38,7 +39,35 @@ from ._registry import (
     model_table,
     register_model,
 )
-from ._zoo import CNN_PRESETS, as_model
+
+# Imported on first use (PEP 562): these need Flax and JAX, and the names above are read by every
+# ``--help`` and config check, which must not wait 1.5 s for them.
+_LAZY = {
+    "avg_pool": "_conv",
+    "conv2d": "_conv",
+    "max_pool": "_conv",
+    "initializers": "_init",
+    "CNN": "_modules",
+    "MLP": "_modules",
+    "Autoencoder": "_modules",
+    "BinaryMLP": "_modules",
+    "Conv2D": "_modules",
+    "SoftmaxRegression": "_modules",
+    "as_model": "_zoo",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ACTIVATIONS",

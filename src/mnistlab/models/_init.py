@@ -30,67 +30,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from .._checks import Interval, Options, TypeOf, check
-from .._errors import ConfigError
-from ._options import Described, ModelOption
+from ._options import resolve_scale  # the names and scales: light, read by every config check
 
 if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
     from jaxtyping import Array, PRNGKeyArray
 
 Initializer = Callable[..., "Array"]  # a string: jaxtyping is imported for type checking only
-
-INITIALIZERS = ("default", "normal", "uniform", "s9", "glorot")
-# None: the initialiser has no scale to set.
-DEFAULT_SCALES: dict[str, float | None] = {
-    "default": None,
-    "normal": 0.1,
-    "uniform": 0.1,
-    "s9": 1.0,
-    "glorot": 1e-6,
-}
-
-
-INIT_CONSTRAINTS = (Options(INITIALIZERS),)
-# Two steps, so the message says what is wrong: not a number at all, or not a positive finite one.
-INIT_SCALE_CONSTRAINTS = (
-    (Described(TypeOf((int, float), "a number"), "a positive number"),),
-    (Described(Interval(float, 0.0, None, "neither"), "a positive finite number"),),
-)
-
-
-def check_initializer(name) -> str:
-    """``name`` if it names an initialiser, else a :class:`ConfigError` listing the valid names."""
-    return check("init", name, INIT_CONSTRAINTS)
-
-
-def resolve_scale(name: str, scale) -> float | None:
-    """The scale ``initializers(name, scale)`` uses: ``scale`` checked, or the initialiser's default."""
-    name = check_initializer(name)
-    if DEFAULT_SCALES[name] is None:
-        if scale is not None:
-            raise ConfigError(
-                f"init_scale does not apply to init='default' (Flax's lecun_normal); got {scale!r}. "
-                f"Choose one of {', '.join(n for n in INITIALIZERS if DEFAULT_SCALES[n] is not None)} "
-                "to set a scale"
-            )
-        return None
-    if scale is None:
-        return DEFAULT_SCALES[name]
-    for constraints in INIT_SCALE_CONSTRAINTS:
-        check("init_scale", scale, constraints)
-    return float(scale)
-
-
-INIT_OPTIONS = {
-    "init": ModelOption("init", "the initialiser", INIT_CONSTRAINTS, check_initializer),
-    "init_scale": ModelOption(
-        "init_scale",
-        "the initialiser's scale (std, half-width or range; its default if unset)",
-        INIT_SCALE_CONSTRAINTS[1],
-        lambda scale, init: resolve_scale(init, scale),
-        depends_on=("init",),
-    ),
-}
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -146,15 +91,4 @@ def initializers(name: str = "default", scale: float | None = None) -> tuple[Ini
     return _s9(scale), nn.initializers.zeros_init()
 
 
-__all__ = [
-    "DEFAULT_SCALES",
-    "INITIALIZERS",
-    "INIT_CONSTRAINTS",
-    "INIT_OPTIONS",
-    "INIT_SCALE_CONSTRAINTS",
-    "Initializer",
-    "check_initializer",
-    "fans",
-    "initializers",
-    "resolve_scale",
-]
+__all__ = ["Initializer", "fans", "initializers"]

@@ -23,6 +23,22 @@ LAYERS_GRAMMAR = (
 LAYERS_EXAMPLE = "conv12k5,pool2s1,conv16k5,pool2s1,dense120,dense84"
 LAYERS_CONSTRAINTS = (TypeOf(str, f"a string such as {LAYERS_EXAMPLE!r}"),)
 
+# The layer specs the registry's CNNs are built from, here with the grammar (not with the Flax
+# modules) so that the registry, read by every --help and config check, imports no JAX.
+# The default CNN ("cnn"). Retune it here: everything else reads this one constant.
+CNN_LAYERS = "conv32k3,pool2,conv64k3,pool2,dense128"
+CNN_PRESETS = {
+    "cnn": CNN_LAYERS,  # the configurable one's default
+    # S3: channels-first; 28 -> 7 (4x4 stride 4) -> 5 (3x3), so 5*5*32 = 800 features to flatten.
+    "cnn-s3": "nchw,conv16k4s4,conv32k3,dense256",
+    # S7: LeNet-style with stride-1 pooling; 28 -> 24 -> 23 -> 19 -> 18, so 18*18*16 = 5184.
+    "cnn-s7": "conv12k5,pool2s1,conv16k5,pool2s1,dense120,dense84",
+}
+# The speedrun recipe's layers (see mnistlab.speedrun for the validation runs behind them): a
+# strided 5x5 first layer takes 28x28 to 12x12 at once, a max-pool halves it, one 3x3 layer, a
+# dense head.
+SPEEDRUN_LAYERS = "conv24k5s2,pool2,conv48k3,dense128"
+
 
 @dataclass(frozen=True)
 class ConvLayer:

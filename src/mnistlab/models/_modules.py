@@ -17,14 +17,11 @@ from flax.linen.dtypes import promote_dtype
 
 from .._errors import ConfigError
 from ._conv import avg_pool, conv2d, max_pool
-from ._layers import ConvLayer, PoolLayer, parse_layers
+from ._layers import CNN_LAYERS, ConvLayer, PoolLayer, parse_layers
 from ._options import check_activation
 
 if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
     from jaxtyping import Array, Float
-
-# The default CNN ("cnn"). Retune it here: everything else reads this one constant.
-CNN_LAYERS = "conv32k3,pool2,conv64k3,pool2,dense128"
 
 _ACTIVATION_FNS: dict[str, Callable[[Array], Array]] = {
     "relu": nn.relu,

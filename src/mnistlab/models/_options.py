@@ -3,8 +3,9 @@
 Each option is a :class:`ModelOption` whose ``constraints`` (``mnistlab._checks``) say what a
 value may be, for the CLI's help and choices, and whose ``resolve`` turns a given value into the
 one the builder gets (``"512,256"`` -> ``(512, 256)``), refusing a bad one with a one-line
-:class:`~mnistlab.ConfigError`. The initialiser options live with the initialisers (``_init``),
-the layer spec with its grammar (``_layers``); the registry gathers them in ``OPTIONS``.
+:class:`~mnistlab.ConfigError`. The initialisers' names and scales are here too (``_init``
+builds them, with JAX), the layer spec lives with its grammar (``_layers``); the registry gathers
+them in ``OPTIONS``. Nothing here imports JAX: every ``--help`` and config check reads these.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._checks import Interval, Items, Options, check
+from .._checks import Interval, Items, Options, TypeOf, check
 from .._errors import ConfigError
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu")
@@ -113,14 +114,76 @@ def as_json(value):
     return list(value) if isinstance(value, tuple | list) else value
 
 
+# The initialisers (built by ``_init.initializers``; its docstring has the table of definitions).
+INITIALIZERS = ("default", "normal", "uniform", "s9", "glorot")
+# None: the initialiser has no scale to set.
+DEFAULT_SCALES: dict[str, float | None] = {
+    "default": None,
+    "normal": 0.1,
+    "uniform": 0.1,
+    "s9": 1.0,
+    "glorot": 1e-6,
+}
+
+
+INIT_CONSTRAINTS = (Options(INITIALIZERS),)
+# Two steps, so the message says what is wrong: not a number at all, or not a positive finite one.
+INIT_SCALE_CONSTRAINTS = (
+    (Described(TypeOf((int, float), "a number"), "a positive number"),),
+    (Described(Interval(float, 0.0, None, "neither"), "a positive finite number"),),
+)
+
+
+def check_initializer(name) -> str:
+    """``name`` if it names an initialiser, else a :class:`ConfigError` listing the valid names."""
+    return check("init", name, INIT_CONSTRAINTS)
+
+
+def resolve_scale(name: str, scale) -> float | None:
+    """The scale ``initializers(name, scale)`` uses: ``scale`` checked, or the initialiser's default."""
+    name = check_initializer(name)
+    if DEFAULT_SCALES[name] is None:
+        if scale is not None:
+            raise ConfigError(
+                f"init_scale does not apply to init='default' (Flax's lecun_normal); got {scale!r}. "
+                f"Choose one of {', '.join(n for n in INITIALIZERS if DEFAULT_SCALES[n] is not None)} "
+                "to set a scale"
+            )
+        return None
+    if scale is None:
+        return DEFAULT_SCALES[name]
+    for constraints in INIT_SCALE_CONSTRAINTS:
+        check("init_scale", scale, constraints)
+    return float(scale)
+
+
+INIT_OPTIONS = {
+    "init": ModelOption("init", "the initialiser", INIT_CONSTRAINTS, check_initializer),
+    "init_scale": ModelOption(
+        "init_scale",
+        "the initialiser's scale (std, half-width or range; its default if unset)",
+        INIT_SCALE_CONSTRAINTS[1],
+        lambda scale, init: resolve_scale(init, scale),
+        depends_on=("init",),
+    ),
+}
+
+
 __all__ = [
     "ACTIVATIONS",
     "BASE_OPTIONS",
+    "DEFAULT_SCALES",
+    "INITIALIZERS",
+    "INIT_CONSTRAINTS",
+    "INIT_OPTIONS",
+    "INIT_SCALE_CONSTRAINTS",
     "Described",
     "ModelOption",
     "as_json",
     "check_activation",
     "check_image_shape",
+    "check_initializer",
     "check_num_classes",
     "check_widths",
+    "resolve_scale",
 ]

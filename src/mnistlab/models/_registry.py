@@ -8,6 +8,7 @@ help, the error messages and the README's model table all read the table.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -15,22 +16,36 @@ from typing import Any
 
 from .._checks import Options, TypeOf, check
 from .._errors import ConfigError
-from ._init import INIT_OPTIONS
-from ._layers import LAYERS_CONSTRAINTS, format_layers, parse_layers
+from ._layers import CNN_LAYERS, CNN_PRESETS, LAYERS_CONSTRAINTS, SPEEDRUN_LAYERS, format_layers, parse_layers
 from ._model import INPUT_LAYOUTS, KINDS, Model
-from ._modules import CNN_LAYERS
-from ._options import BASE_OPTIONS, ModelOption, as_json
-from ._speedrun import SPEEDRUN_LAYERS, build_speedrun
-from ._zoo import (
-    CNN_PRESETS,
-    build_autoencoder,
-    build_binary_mlp,
-    build_cnn,
-    build_lenet5,
-    build_mlp,
-    build_softmax,
-    cnn_preset,
-)
+from ._options import BASE_OPTIONS, INIT_OPTIONS, ModelOption, as_json
+
+
+def _builder(module: str, name: str, **fixed) -> Callable[..., Model]:
+    """``mnistlab.models.<module>.<name>`` (with ``fixed`` options), imported at the first build.
+
+    Why not imported here: this table is read by every ``--help``, every config check and every
+    report's page, none of which builds a model, and the builders import Flax and JAX (1.5 s)."""
+
+    def build(**options) -> Model:
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name)(**fixed, **options)
+
+    build.__name__ = build.__qualname__ = name
+    return build
+
+
+build_softmax = _builder("_zoo", "build_softmax")
+build_mlp = _builder("_zoo", "build_mlp")
+build_binary_mlp = _builder("_zoo", "build_binary_mlp")
+build_cnn = _builder("_zoo", "build_cnn")
+build_autoencoder = _builder("_zoo", "build_autoencoder")
+build_lenet5 = _builder("_zoo", "build_lenet5")
+build_speedrun = _builder("_speedrun", "build_speedrun")
+
+
+def cnn_preset(layers: str) -> Callable[..., Model]:
+    """The builder of a CNN fixed as ``layers`` (it takes no ``layers`` option)."""
+    return _builder("_zoo", "build_cnn", layers=layers)
 
 
 def _canonical_layers(spec) -> str:

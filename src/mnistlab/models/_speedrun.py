@@ -21,10 +21,6 @@ from ._layers import flat_features, parse_layers
 from ._model import Model
 from ._modules import CNN
 
-# The recipe's layers (see mnistlab.speedrun for the validation runs behind them): a strided 5x5
-# first layer takes 28x28 to 12x12 at once, a max-pool halves it, one 3x3 layer, a dense head.
-SPEEDRUN_LAYERS = "conv24k5s2,pool2,conv48k3,dense128"
-
 _GOLDEN = 0x9E3779B9  # 2**32 / phi: spreads consecutive counters over the whole 32-bit range
 
 

@@ -8,7 +8,7 @@ the image size) live in that model's builder.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import flax.linen as nn
@@ -17,20 +17,12 @@ import jax.numpy as jnp
 from .._checks import NoneOK, Options, TypeOf, check
 from .._errors import ConfigError
 from ._init import initializers
-from ._layers import flat_features, parse_layers
+from ._layers import CNN_PRESETS, flat_features, parse_layers
 from ._model import INPUT_LAYOUTS, KINDS, FeatureModel, Model
-from ._modules import CNN, CNN_LAYERS, MLP, Autoencoder, BinaryMLP, SoftmaxRegression
+from ._modules import CNN, MLP, Autoencoder, BinaryMLP, SoftmaxRegression
 
 if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
     from jaxtyping import Array, Float, PRNGKeyArray
-
-CNN_PRESETS = {
-    "cnn": CNN_LAYERS,  # the configurable one's default
-    # S3: channels-first; 28 -> 7 (4x4 stride 4) -> 5 (3x3), so 5*5*32 = 800 features to flatten.
-    "cnn-s3": "nchw,conv16k4s4,conv32k3,dense256",
-    # S7: LeNet-style with stride-1 pooling; 28 -> 24 -> 23 -> 19 -> 18, so 18*18*16 = 5184.
-    "cnn-s7": "conv12k5,pool2s1,conv16k5,pool2s1,dense120,dense84",
-}
 
 
 def module_model(
@@ -83,15 +75,6 @@ def build_cnn(*, layers: str, activation: str, num_classes: int, init: str, init
     flat_features(layers, image_shape)  # fail here, naming the layer, rather than inside XLA
     module = CNN(layers, num_classes, activation, **_inits(init, init_scale))
     return module_model(module, input_layout=parse_layers(layers)[0])
-
-
-def cnn_preset(layers: str) -> Callable[..., Model]:
-    """The builder of a CNN fixed as ``layers`` (it takes no ``layers`` option)."""
-
-    def build(**options) -> Model:
-        return build_cnn(layers=layers, **options)
-
-    return build
 
 
 def build_autoencoder(*, widths: Sequence[int], activation: str, init: str, init_scale, image_shape) -> Model:
@@ -171,6 +154,5 @@ __all__ = [
     "build_lenet5",
     "build_mlp",
     "build_softmax",
-    "cnn_preset",
     "module_model",
 ]

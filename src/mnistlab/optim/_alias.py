@@ -15,6 +15,9 @@ With this order "sgd", "momentum", "nesterov", "adam", "adamw" and "rmsprop" rep
 ``weight_decay`` adds ``weight_decay * theta`` to the scaled update, before the learning rate (for
 plain SGD that equals an L2 term ``weight_decay / 2 * ||theta||**2``), for every parameter, biases
 included, as ``optax.adamw`` does by default; 0 turns it off.
+
+Optax is imported inside the builders, not at the top: the table of names is read by every
+``--help`` and config check, which build nothing and should not wait for JAX (1.5 s).
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import optax
+if TYPE_CHECKING:
+    import optax
 
 from .._checks import Options, check, label
 from .._errors import ConfigError
@@ -33,7 +38,7 @@ DEFAULT_MOMENTUM = 0.9
 DEFAULT_ADAMW_WEIGHT_DECAY = 1e-4  # optax.adamw's default
 DEFAULT_RMS_DECAY = 0.9  # optax.rmsprop's default
 
-LearningRate = optax.Schedule | float
+LearningRate = "optax.Schedule | float"  # for annotations, which are strings here
 
 
 def _chain(
@@ -44,6 +49,8 @@ def _chain(
     clip_norm: float | None,
 ) -> optax.GradientTransformation:
     """The one chain of every optimizer, its arguments checked against ``PARAM_CONSTRAINTS``."""
+    import optax
+
     if not callable(learning_rate):
         learning_rate = check_param("lr", learning_rate)
     weight_decay = check_param("weight_decay", weight_decay)
@@ -69,6 +76,8 @@ def momentum(
 ):
     """Heavy ball: ``v = momentum * v + g``, update ``-lr * v`` (``optax.trace``; the rule of
     ``jax.example_libraries.optimizers.momentum``, which study S1 uses)."""
+    import optax
+
     trace = optax.trace(decay=check_param("momentum", momentum), nesterov=False)
     return _chain(learning_rate, (trace,), weight_decay=weight_decay, clip_norm=clip_norm)
 
@@ -81,11 +90,15 @@ def nesterov(
     clip_norm: float | None = None,
 ):
     """The Nesterov form of the same trace: update ``-lr * (g + momentum * v)``."""
+    import optax
+
     trace = optax.trace(decay=check_param("momentum", momentum), nesterov=True)
     return _chain(learning_rate, (trace,), weight_decay=weight_decay, clip_norm=clip_norm)
 
 
 def _scale_by_adam(b1: float, b2: float, eps: float) -> optax.GradientTransformation:
+    import optax
+
     b1, b2, eps = (check_param(p, v) for p, v in (("b1", b1), ("b2", b2), ("eps", eps)))
     return optax.scale_by_adam(b1=b1, b2=b2, eps=eps)
 
@@ -130,6 +143,8 @@ def rmsprop(
     clip_norm: float | None = None,
 ):
     """``optax.scale_by_rms(rms_decay, eps)``, then a heavy-ball trace when ``momentum`` is given."""
+    import optax
+
     scaling = [optax.scale_by_rms(decay=check_param("rms_decay", rms_decay), eps=check_param("eps", eps))]
     if momentum is not None:
         # optax.rmsprop applies this trace after the learning rate; before it is the same for a

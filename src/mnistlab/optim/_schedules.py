@@ -4,6 +4,8 @@ A schedule is a function of the optimizer's integer step count, which counts bat
 Where Optax has the same function it is Optax's (``exponential_decay(staircase=True)``,
 ``cosine_decay_schedule``, ``warmup_cosine_decay_schedule``, ``cosine_onecycle_schedule``); the
 tests check each against the closed form its docstring states, in float64.
+
+Optax is imported inside the builders (see ``_alias``): the names are read without JAX.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import optax
+if TYPE_CHECKING:
+    import optax
 
 from .._checks import Interval, Options, check, describe, label
 from .._errors import ConfigError
@@ -22,17 +26,23 @@ from ._params import FLAGS, PARAM_CONSTRAINTS, check_param
 
 def constant(lr: float, *, steps_per_epoch: int, epochs: int) -> optax.Schedule:
     """``lr`` throughout."""
+    import optax
+
     return optax.constant_schedule(lr)
 
 
 def exponential(lr: float, *, steps_per_epoch: int, epochs: int, factor: float) -> optax.Schedule:
     """``lr * factor ** (step // steps_per_epoch)``: multiplied by ``factor`` at each epoch start
     and constant within an epoch (study S9's "lr *= factor each epoch")."""
+    import optax
+
     return optax.exponential_decay(lr, steps_per_epoch, factor, staircase=True)
 
 
 def step(lr: float, *, steps_per_epoch: int, epochs: int, factor: float, step_epochs: int) -> optax.Schedule:
     """``lr * factor ** (epoch // step_epochs)``: multiplied by ``factor`` every ``step_epochs`` epochs."""
+    import optax
+
     return optax.exponential_decay(lr, step_epochs * steps_per_epoch, factor, staircase=True)
 
 
@@ -45,6 +55,8 @@ def _final(lr: float, final_lr: float | None) -> float:
 def cosine(lr: float, *, steps_per_epoch: int, epochs: int, final_lr: float | None = None) -> optax.Schedule:
     """From ``lr`` at step 0 along half a cosine down to ``final_lr`` (default 0) at the end of the
     run, ``epochs * steps_per_epoch``; ``final_lr`` after that."""
+    import optax
+
     final = _final(lr, final_lr)
     return optax.cosine_decay_schedule(lr, epochs * steps_per_epoch, alpha=final / lr)
 
@@ -54,6 +66,8 @@ def warmup_cosine(
 ) -> optax.Schedule:
     """Linear from 0 to ``lr`` over the first ``warmup_epochs`` epochs (may be fractional, less
     than ``epochs``), then a cosine down to ``final_lr`` (default 0) at the end of the run."""
+    import optax
+
     final = _final(lr, final_lr)
     w = check_param("warmup_epochs", warmup_epochs, (Interval(float, 0.0, epochs, "left"),))
     total = epochs * steps_per_epoch
@@ -70,6 +84,8 @@ def one_cycle(
     """``optax.cosine_onecycle_schedule`` over the whole run with peak ``lr``: cosine up from
     ``lr / 25`` over the first 30% of the steps, then down to ``final_lr`` (default
     ``lr / 25 / 1e4``, Optax's), which must then be in (0, lr)."""
+    import optax
+
     div_factor = 25.0
     final_div_factor = 1e4
     if final_lr is not None:

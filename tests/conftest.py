@@ -45,6 +45,8 @@ def _no_network_and_private_cache(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("MNISTLAB_DATA_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("MNISTLAB_OFFLINE", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # Tests compile afresh and write nothing to the user's cache (test_compile_cache turns it on).
+    monkeypatch.setenv("MNISTLAB_COMPILE_CACHE", "0")
 
 
 @pytest.fixture(scope="session")

@@ -196,3 +196,24 @@ def test_every_help_the_listings_and_a_config_check_start_without_jax():
     env = {**os.environ, "MNISTLAB_OFFLINE": "1"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (
+            ["train", "--epochs", "1", "--epochs=2", "--dataset", "mnist-sample"],
+            "--epochs was given 2 times (1, 2)",
+        ),
+        (["study", "backprop", "--skip", "numpy", "--skip", "einsum"], "--skip numpy,einsum"),
+    ],
+)
+def test_an_option_given_twice_is_refused_instead_of_the_first_value_being_dropped(
+    capsys, tmp_path, monkeypatch, args, named
+):
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run_cli(capsys, *args)
+    assert code == 2
+    assert named in err
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # nothing ran

@@ -105,6 +105,40 @@ def test_train_report_writes_a_self_contained_page_with_the_key_numbers(runs):
     assert html.count("<img") >= 8
 
 
+def test_the_command_scores_in_a_second_process_and_draws_the_same_figures(runs, tmp_path):
+    """`mnistlab report` in a fresh process never loads JAX itself: the scoring runs in a child
+    process while it draws. Its figures are byte for byte those of the in-process report (where
+    JAX is loaded, the scoring runs in threads): the same programs on the same numbers."""
+    import os
+    import sys
+
+    from mnistlab.report import write_report
+
+    write_report([runs["binary"]], tmp_path / "here.html", figures_dir=tmp_path / "here", inits=8)
+    code = (
+        "import sys\n"
+        "from mnistlab.cli import main\n"
+        "if __name__ == '__main__':\n"
+        f"    code = main(['report', {str(runs['binary'])!r}, '--out', {str(tmp_path / 'there.html')!r},"
+        f" '--figures', {str(tmp_path / 'there')!r}, '--inits', '8', '-q'])\n"
+        "    heavy = [m for m in ('jax', 'flax', 'optax') if m in sys.modules]\n"
+        "    sys.exit(code or (f'the drawing process imported {heavy}' if heavy else 0))\n"
+    )
+    script = tmp_path / "report_here.py"
+    script.write_text(code)
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=os.environ
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    here = {p.name: p.read_bytes() for p in (tmp_path / "here").glob("*.png")}
+    there = {p.name: p.read_bytes() for p in (tmp_path / "there").glob("*.png")}
+    assert {"curves.png", "weights.png", "confusion.png", "gradients.png", "inits.png", "roc.png"} <= set(
+        here
+    )
+    assert here.keys() == there.keys()
+    assert [k for k in here if here[k] != there[k]] == []
+
+
 def test_report_compares_several_runs(runs, tmp_path, capsys):
     out = tmp_path / "compare.html"
     code, stdout, err = _run(["report", str(runs["a"]), str(runs["b"]), "--out", str(out)], capsys)

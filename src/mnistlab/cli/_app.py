@@ -23,6 +23,7 @@ from typing import Annotated
 
 import typer
 
+from .._compile_cache import use_compile_cache
 from .._errors import ConfigError, MnistlabError, NoSpaceError
 from .._fs import DISK_FULL
 
@@ -80,12 +81,42 @@ def exit_code(exc: MnistlabError) -> int:
     return 2 if isinstance(exc, ConfigError) else 1
 
 
+def _refuse_repeats() -> None:
+    """Refuse an option that takes one value given twice (``--skip numpy --skip einsum``): Click
+    would keep the last one and silently drop the first."""
+    try:  # Typer's own copy of Click (its options are TyperOption), as in main()
+        from typer._click.globals import get_current_context
+        from typer.core import TyperOption as Option
+    except ImportError:
+        from click import Option, get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return
+    for param in ctx.command.params:
+        if not isinstance(param, Option) or param.multiple or param.is_flag or getattr(param, "count", False):
+            continue
+        names = [n for n in param.opts + param.secondary_opts if n.startswith("--")]
+        values = [
+            a.split("=", 1)[1] if "=" in a else (_ARGV[i + 1] if i + 1 < len(_ARGV) else "")
+            for i, a in enumerate(_ARGV)
+            if a in names or any(a.startswith(f"{n}=") for n in names)
+        ]
+        if len(values) > 1:
+            name = names[0]
+            raise ConfigError(
+                f"{name} was given {len(values)} times ({', '.join(values)}); give it once (an option "
+                f"that takes a list takes it comma-separated: {name} {','.join(values)})"
+            )
+
+
 def user_errors(fn):
     """Turn a :class:`MnistlabError` raised by the library into one line on stderr and its exit code."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            _refuse_repeats()
             if kwargs.get("data_dir") is None:
                 return fn(*args, **kwargs)
             from ..data import cache_in_use  # datasets imported into --data-dir count as known names
@@ -175,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         from click import exceptions as cx
 
     _ARGV[:] = sys.argv[1:] if argv is None else list(argv)
+    use_compile_cache()  # before any command imports JAX
     try:
         code = app(args=argv, prog_name="mnistlab", standalone_mode=False)
     except cx.NoArgsIsHelpError as exc:  # `mnistlab data`: the help is the answer

@@ -14,7 +14,7 @@ from typing import Any
 from .._compute import precision
 from .._errors import ConfigError, DataError
 from ..data import Dataset, NormStats, load, select_classes
-from ..runs import RunDir
+from ..runs import RunDir, run_image_shape
 from ..train import Engine, TrainConfig, build_model_for
 
 
@@ -88,20 +88,6 @@ def _template(engine: Engine):
     import numpy as np
 
     return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(engine.init))
-
-
-# Runs saved before the model recorded its input size were all trained on 28x28 images.
-_LEGACY_IMAGE_SHAPE = (28, 28)
-
-
-def run_image_shape(info: dict) -> tuple[int, int]:
-    """The ``(height, width)`` the run's model takes, as ``run.json`` recorded it when it was built."""
-    shape = (info.get("model") or {}).get("image_shape") or _LEGACY_IMAGE_SHAPE
-    try:
-        h, w = (int(v) for v in shape)
-    except (TypeError, ValueError):
-        raise DataError(f"run.json: model.image_shape must be [height, width]; found {shape!r}") from None
-    return h, w
 
 
 def _engine_for(config: TrainConfig, info: dict) -> Engine:

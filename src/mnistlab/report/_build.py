@@ -12,7 +12,7 @@ from pathlib import Path
 from .._errors import ConfigError
 from .._fs import atomic_write_bytes, check_writable
 from .._status import say
-from . import _collect, _figures, _render
+from . import _collect, _figures, _render, _scoring
 
 REPORT_NAME = "report.html"
 
@@ -70,8 +70,6 @@ def write_report(
         check_writable(figures_dir, what="--figures", folder=True)
     say(progress, f"reading {len(runs)} run folder{'s' if len(runs) > 1 else ''}")
     records = [_collect.open_run(r) for r in runs]
-    for record in records:
-        _collect.check_inits_memory(record, inits)
     several = len(records) > 1
 
     def keep(folder: str) -> Path | None:
@@ -79,19 +77,25 @@ def write_report(
             return None
         return figures_dir / folder if several else figures_dir
 
-    sections = [
-        _collect.collect(
-            record,
-            label,
-            keep(f"run{i + 1}"),
-            data_dir=data_dir,
-            examples=examples,
-            inits=inits,
-            key=key,
-            progress=progress,
-        )
-        for i, (record, label) in enumerate(zip(records, _collect.labels(records), strict=True))
-    ]
+    with _scoring.workers() as pool:  # where JAX runs: a second process, or threads (see there)
+        # Asked of the device that will run them (a GPU's memory, not the host's), before any work.
+        for record in records:
+            if _collect.inits_for(record, inits):
+                pool.submit(_collect.check_inits_memory, record, inits).result()
+        sections = [
+            _collect.collect(
+                record,
+                label,
+                keep(f"run{i + 1}"),
+                pool=pool,
+                data_dir=data_dir,
+                examples=examples,
+                inits=inits,
+                key=key,
+                progress=progress,
+            )
+            for i, (record, label) in enumerate(zip(records, _collect.labels(records), strict=True))
+        ]
     if several:
         say(progress, "comparison figures")
     comparison = _figures.comparison(sections, keep("comparison")) if several else []

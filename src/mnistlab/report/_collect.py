@@ -12,25 +12,29 @@ import numpy as np
 
 from .._errors import MnistlabError, RunFolderError
 from .._status import say
+from ..models import get_model_spec
+from ..runs import RunDir
 from . import _figures as F
+from . import _scoring as S
 
 
 @dataclass
 class RunRecord:
     """Everything the report reads from one run folder, read once, at the start.
 
-    ``model`` is the loaded run (``mnistlab.evaluate.LoadedRun``: model, parameters, config) or
-    None when its parameters cannot be loaded (a run stopped before its first checkpoint), with
-    ``model_error`` saying why; the page then shows what the folder's files hold.
+    The model and its parameters are not loaded here: that needs JAX, and it happens where the
+    run is scored (:mod:`._scoring`), apart from the drawing.
     """
 
-    run_dir: Path
+    run: RunDir
     config: Any  # mnistlab.train.TrainConfig
     info: dict
     epochs: list[dict]
     step_loss: np.ndarray | None
-    model: Any = None
-    model_error: MnistlabError | None = None
+
+    @property
+    def run_dir(self) -> Path:
+        return self.run.path
 
 
 @dataclass
@@ -62,28 +66,17 @@ class RunSection:
 
 
 def open_run(path: str | os.PathLike) -> RunRecord:
-    """Read one run folder: config.toml, run.json, metrics.jsonl, steps.csv and the parameters,
-    each file once. The ONE function of the report that reads a run folder.
+    """Read one run folder: config.toml, run.json, metrics.jsonl and steps.csv, each file once.
+    The ONE function of the report that reads a run folder's records (the parameters are read
+    where the run is scored, :mod:`._scoring`).
 
     ``path`` may be an open :class:`~mnistlab.runs.RunDir` (not read again). A folder that is not
     a run, or a damaged one (a truncated params.npz), is an error, as in ``mnistlab evaluate``
-    (for the user: before any work starts). A run that has no parameters yet (stopped before its
-    first checkpoint) keeps that in its record, and the page reports what the files hold.
+    (for the user: before any work starts).
     """
-    from ..evaluate import load_run
-    from ..runs import RunDir
-
-    # config.toml and run.json, read once; a folder that is no run fails here
     run = path if isinstance(path, RunDir) else RunDir.open(path, trained=True)
-    try:
-        model, error = load_run(run), None  # builds the model and loads the parameters
-    except RunFolderError:
-        raise
-    except MnistlabError as exc:
-        model, error = None, exc
-    run_dir, config, info = run.path, run.config, run.info
-    epochs, step_loss = run.metrics(), run.steps()
-    return RunRecord(run_dir, config, info, epochs, step_loss, model, error)
+    run.check_params()  # a damaged params.npz fails here, before any work
+    return RunRecord(run, run.config, run.info, run.metrics(), run.steps())
 
 
 def labels(records: list[RunRecord]) -> list[str]:
@@ -109,127 +102,101 @@ def short(v) -> str:
 
 
 def collect(
-    record: RunRecord, label: str, keep: Path | None, *, data_dir, examples: int, inits, key, progress=None
+    record: RunRecord,
+    label: str,
+    keep: Path | None,
+    *,
+    pool,
+    data_dir,
+    examples: int,
+    inits,
+    key,
+    progress=None,
 ) -> RunSection:
     """Evaluate one run and draw its figures; ``keep``: also save each figure there (PNG and SVG).
 
     Anything the run's data or model does not allow (data missing offline, no parameters yet) is
     left out with a note on the page, never an error: the report shows what it can.
-    ``progress(text)``, when given, hears each phase as it starts (the command's stderr).
+    ``pool`` runs the scoring (:func:`._scoring.workers`); ``progress(text)``, when given, hears
+    each phase as it starts (the command's stderr).
     """
-    from .._compute import precision
-
     sec = RunSection(record, label)
     info = record.info
     if info.get("status") not in (None, "completed"):
         sec.notes.append(f"This run is {info.get('status')}: {info.get('message') or 'no message'}")
-    left_out = "Evaluation, examples and weights are left out"
-    if record.model is None:
-        F.curves(sec, keep)
-        sec.notes.append(f"{left_out}: {record.model_error}")
-        return sec
     try:
-        with precision(record.config.dtype):
-            _inspect(sec, keep, data_dir, examples, inits, key, progress)
+        _inspect(sec, pool, keep, data_dir, examples, inits, key, progress)
+    except RunFolderError:
+        raise
     except MnistlabError as exc:
-        sec.notes.append(f"{left_out}: {exc}")
+        sec.notes.append(f"Evaluation, examples and weights are left out: {exc}")
+    finally:
+        pool.submit(S.forget, record.run)  # the next run's model and data take their place
     return sec
 
 
-def _one_seed(params):
-    import jax
-
-    return jax.tree.map(lambda a: np.asarray(a[0]), params)
-
-
-def _inspect(sec: RunSection, keep: Path | None, data_dir, examples: int, inits, key, progress) -> None:
+def _inspect(sec: RunSection, pool, keep: Path | None, data_dir, examples: int, inits, key, progress) -> None:
     """Draw the learning curves, score the run on its test split and draw the evaluation, example
     and weight figures.
 
-    Why threads: most of the time here is XLA compiling two programs (the gradient and the
-    scoring one) and Matplotlib drawing. The data, the scores and the gradients are computed by
-    worker threads (XLA compiles and runs without the GIL) while this thread draws what needs
-    none of them; on a 2-core CPU that takes seconds off a report. The numbers are the same as
-    in sequence: each program is the same, only when it runs differs.
+    The scoring (JAX) runs in ``pool`` (:func:`._scoring.workers`: another process, or threads)
+    while this thread draws (Matplotlib) what needs none of it: the learning curves first, then
+    the weights once the parameters are loaded, then the rest as each result arrives. The work
+    is queued in the order the drawing needs it.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .._compute import precision
-    from ..evaluate import evaluate, init_accuracies, weight_gradients
-    from ..train import prepare_data
-
-    run, label = sec.record.model, sec.label
-    names = list(run.class_names)
-    dtype, kind = run.config.dtype, run.kind
-
-    def batch_of(data):
-        return data.train.subset(np.arange(min(run.config.batch_size, len(data.train))))
-
-    def gradients():
-        with precision(dtype):  # the mode is per thread
-            return weight_gradients(run, batch_of(loading.result()))
-
-    def scores():
-        data = loading.result()
-        with precision(dtype):
-            return evaluate(
-                run,
-                data.evals["test"],
-                examples=examples,
-                train_losses=data.train,
-                mislabelled=data.mislabelled,
-            )
-
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        say(progress, f"{label}: loading its dataset, compiling, scoring; drawing the learning curves")
-        loading = pool.submit(prepare_data, run.config, data_dir=data_dir, progress=False)
-        grads = pool.submit(gradients)
-        scored = pool.submit(scores) if kind != "autoencoder" else None
-        F.curves(sec, keep)
-        say(progress, f"{label}: weights")
-        F.weights(sec, keep, _one_seed(run.params), names, len(run.config.seeds))
-        data = loading.result()
-        test = data.evals["test"]
-        if scored is not None:
-            say(progress, f"{label}: scoring the test split ({len(test):,} examples) and the training set")
-            ev = scored.result()
-            sec.metrics = metrics = ev.metrics.to_json()
-            say(progress, f"{label}: evaluation figures")
-            F.evaluation(sec, keep, metrics, ev.probs, test, names, binary=kind == "binary")
-            F.hardest(sec, keep, metrics, data.train, names)
-        say(progress, f"{label}: gradients")
-        F.gradients(sec, keep, grads.result(), len(batch_of(data)))
-    if kind == "autoencoder":
+    run, label = sec.record.run, sec.label
+    names = list(sec.info["dataset"]["class_names"])
+    say(progress, f"{label}: loading its model and dataset, compiling, scoring; drawing the learning curves")
+    loading = pool.submit(S.load, run)
+    autoencoder = get_model_spec(sec.config.model).kind == "autoencoder"
+    scored = None if autoencoder else pool.submit(S.scores, run, data_dir, examples)
+    grads = pool.submit(S.gradients, run, data_dir)
+    n_inits = 0 if autoencoder else inits_for(sec.record, inits)
+    accs = pool.submit(S.init_accuracies, run, data_dir, n_inits, key) if n_inits else None
+    F.curves(sec, keep)
+    try:
+        loaded = loading.result()
+    except MnistlabError:
+        for f in (scored, grads, accs):
+            if f is not None:
+                f.cancel()
+        raise
+    say(progress, f"{label}: weights")
+    F.weights(sec, keep, loaded.params, names, len(sec.config.seeds))
+    if scored is not None:
+        say(progress, f"{label}: scoring the test split and the training set")
+        sc = scored.result()
+        sec.metrics = sc.metrics
+        say(progress, f"{label}: evaluation figures")
+        F.evaluation(sec, keep, sc.metrics, sc.probs, sc.test, names, binary=loaded.kind == "binary")
+        F.hardest(sec, keep, sc.metrics, sc.train_images, names)
+    say(progress, f"{label}: gradients")
+    g = grads.result()
+    F.gradients(sec, keep, g.grads, g.n)
+    if autoencoder:
         sec.notes.append("An autoencoder has no classes: the classification figures are left out.")
         return
-    n_inits = inits_for(run, inits)
-    if n_inits:
+    if accs is not None:
         say(progress, f"{label}: scoring {n_inits:,} random initialisations")
-        if key is None:  # made only here: a key is a compiled program too, needless without --inits
-            import jax
-
-            key = jax.random.PRNGKey(0)
-        accs = init_accuracies(run, test, n=n_inits, key=key)
-        F.inits(sec, keep, accs, n_inits, chance=1.0 / len(names))
+        F.inits(sec, keep, accs.result(), n_inits, chance=1.0 / len(names))
 
 
-def inits_for(run, inits: int | None) -> int:
+def inits_for(record: RunRecord, inits: int | None) -> int:
     """How many random initialisations to histogram: ``inits``, by default 100 for a binary model."""
-    return (100 if run.kind == "binary" else 0) if inits is None else inits
+    kind = get_model_spec(record.config.model).kind
+    return (100 if kind == "binary" else 0) if inits is None else inits
 
 
 def check_inits_memory(record: RunRecord, inits: int | None) -> None:
     """Refuse, before any work, ``--inits`` whose models cannot all be held in memory at once
     (the histogram scores every initialisation in one program, within about 256 MB of activations)."""
-    import jax
-
     from .._compute import check_memory
 
-    run = record.model
-    n = inits_for(run, inits) if run is not None else 0
-    if not n:
+    n = inits_for(record, inits)
+    count = record.run.param_count() if n else None
+    if count is None:
         return
-    per_model = sum(int(np.asarray(a[0]).nbytes) for a in jax.tree.leaves(run.params))
+    per_model = count * np.dtype(record.config.dtype).itemsize
     check_memory(
         n * per_model + (256 << 20),
         f"{n:,} initialisations of {record.run_dir.name}'s model, {per_model:,} bytes each, and "

@@ -98,7 +98,7 @@ def chance_of(info: dict) -> float | None:
 
 def weights(sec: RunSection, keep: Path | None, params, names: list[str], seeds: int) -> None:
     from .. import plots
-    from ..evaluate import run_image_shape
+    from ..runs import run_image_shape
 
     shape = run_image_shape(sec.info)  # the run's images, whatever their size (a user's dataset)
 
@@ -243,8 +243,11 @@ def _binary(sec: RunSection, keep: Path | None, m: dict, ex: dict, test, names: 
         )
 
 
-def hardest(sec: RunSection, keep: Path | None, m: dict, train, names: list[str]) -> None:
-    """The training examples of highest loss (and how many of them carry a corrupted label)."""
+def hardest(
+    sec: RunSection, keep: Path | None, m: dict, images: dict[int, np.ndarray], names: list[str]
+) -> None:
+    """The training examples of highest loss (and how many of them carry a corrupted label);
+    ``images``: those examples' images, by index in the training set."""
     from .. import plots
 
     hl = m.get("highest_loss_train")
@@ -264,7 +267,7 @@ def hardest(sec: RunSection, keep: Path | None, m: dict, train, names: list[str]
         "hardest",
         "The training examples with the highest loss",
         lambda: plots.example_rows(
-            {f"{len(idx)} hardest": (train.images[idx], caps)},
+            {f"{len(idx)} hardest": (np.stack([images[i] for i in idx]), caps)},
             title=f"Training examples with the highest loss: {sec.label}",
         ),
         "Label → prediction" + extra,

@@ -202,7 +202,7 @@ def _run_html(sec: RunSection, index: int, several: bool) -> str:
     weights = "".join(_fig(sec, k) for k in ("weights", "gradients", "inits"))
     if weights:
         parts.append("<h3>Weights</h3>" + weights)
-    from ..train import to_toml
+    from ..runs import to_toml
 
     # The config as loaded, written as train writes config.toml: the file is not read a second time.
     toml = to_toml(sec.config, header=CONFIG_HEADER)

@@ -22,7 +22,7 @@ from ._config import (
     resolve,
     to_toml,
 )
-from ._files import csv_bytes, device_info, finite, now, versions, write_json
+from ._files import csv_bytes, device_info, finite, now, run_image_shape, versions, write_json
 from ._rundir import (
     CHECKPOINT,
     CONFIG,
@@ -62,6 +62,7 @@ __all__ = [
     "now",
     "params",
     "resolve",
+    "run_image_shape",
     "save_checkpoint",
     "to_toml",
     "versions",

@@ -49,6 +49,25 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     return _open(path, meta_only=True)[1]
 
 
+def read_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The stored arrays (keyed ``a0``, ``a1``, ... in the order of ``meta["paths"]``) and the
+    metadata, without a template: for counting, not for loading a model."""
+    return _open(path)
+
+
+def verify(path: str | Path) -> None:
+    """Raise a DataError unless ``path`` is a whole checkpoint: its metadata readable and every
+    array's checksum right. Reads the file once, builds nothing (no model, no JAX)."""
+    _open(path, meta_only=True)
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"checkpoint {path} is not a readable mnistlab checkpoint ({exc})") from None
+    if bad is not None:
+        raise DataError(f"checkpoint {path} is damaged: its array {bad} fails its checksum")
+
+
 def extract(source: str | Path, dest: str | Path, prefix: str, meta: dict[str, Any]) -> int:
     """Copy the leaves of ``source`` stored under ``prefix`` (e.g. ``.params``) to ``dest``, as if
     their subtree had been saved on its own; returns how many values they hold.

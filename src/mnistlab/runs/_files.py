@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import DataError
 from .._fs import atomic_write_bytes
 
 
@@ -89,3 +90,17 @@ def mean_std(values) -> tuple[float, float]:
         return m, 0.0
     # By hand rather than statistics.stdev, which fails on NaN (a diverged seed) instead of giving NaN.
     return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+
+
+# Runs saved before the model recorded its input size were all trained on 28x28 images.
+_LEGACY_IMAGE_SHAPE = (28, 28)
+
+
+def run_image_shape(info: dict) -> tuple[int, int]:
+    """The ``(height, width)`` the run's model takes, as ``run.json`` recorded it when it was built."""
+    shape = (info.get("model") or {}).get("image_shape") or _LEGACY_IMAGE_SHAPE
+    try:
+        h, w = (int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise DataError(f"run.json: model.image_shape must be [height, width]; found {shape!r}") from None
+    return h, w

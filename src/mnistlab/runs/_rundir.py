@@ -211,6 +211,23 @@ class RunDir:
         """The final parameters (params.npz), poured into ``template``'s structure (checked)."""
         return self._load(self.params, template)
 
+    def param_count(self) -> int | None:
+        """Parameters of one seed's model: run.json's count, else what params.npz holds (read
+        without building the model); None when neither says."""
+        count = self.info.get("param_count")
+        if isinstance(count, int):
+            return count
+        if not self.params.is_file():
+            return None
+        arrays, _ = self._guard(self.params, _checkpoint.read_arrays, self.params)
+        return int(sum(a.size for a in arrays.values())) // max(1, len(self.config.seeds))
+
+    def check_params(self) -> None:
+        """A damaged params.npz (truncated, corrupted) as a RunFolderError, checked without
+        building the model: the report checks every run this way before any work."""
+        if self.params.is_file():
+            self._guard(self.params, _checkpoint.verify, self.params)
+
     def _load(self, path: Path, template) -> tuple[Any, dict[str, Any]]:
         return self._guard(path, _checkpoint.load, path, template)
 

@@ -53,3 +53,23 @@ def test_a_second_run_of_the_same_model_loads_its_programs_and_trains_the_same(t
     first, second = (json.loads((tmp_path / f"run{i}" / "metrics.jsonl").read_text()) for i in range(2))
     assert first["test_accuracy"] == second["test_accuracy"]
     assert first["train_loss"] == second["train_loss"]
+
+
+def test_the_command_line_turns_it_on_except_for_a_speedrun_which_is_timed_cold(tmp_path):
+    code = (
+        "import os, sys\n"
+        "from mnistlab.cli import main\n"
+        "try:\n"
+        "    main([sys.argv[1], '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('JAX_COMPILATION_CACHE_DIR'))\n"
+    )
+    env = {**os.environ, "MNISTLAB_COMPILE_CACHE": str(tmp_path / "xla")}
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    seen = {}
+    for command in ("train", "speedrun"):
+        proc = subprocess.run([sys.executable, "-c", code, command], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen[command] = proc.stdout.strip().splitlines()[-1]
+    assert seen == {"train": str(tmp_path / "xla"), "speedrun": "None"}

@@ -149,6 +149,7 @@ LONGEST_FIRST = (
     "test_speedrun.py",
     "test_progress.py",
     "test_conv.py",
+    "test_compile_cache.py",
 )
 
 

@@ -63,7 +63,8 @@ class Gradients:
 def workers() -> Executor:
     """Where the functions below run: one child process when this process has not loaded JAX
     (see the module docstring), else two threads. The child is started (``spawn``) at the first
-    call, so it imports JAX while this process imports Matplotlib and draws."""
+    call, so it imports JAX while this process imports Matplotlib and draws.
+    ``MNISTLAB_REPORT_THREADS=1`` keeps everything in this process (to compare the two ways)."""
     if "jax" in sys.modules or os.environ.get("MNISTLAB_REPORT_THREADS"):
         return ThreadPoolExecutor(max_workers=2)
     import multiprocessing

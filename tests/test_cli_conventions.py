@@ -199,6 +199,33 @@ def test_every_help_the_listings_and_a_config_check_start_without_jax():
 
 
 @pytest.mark.parametrize(
+    ("args", "not_loaded"),
+    [
+        (["--help"], ("numpy", "mnistlab.studies", "pydantic")),
+        (["data", "list"], ("mnistlab.studies", "pydantic")),
+        (["train", "--help"], ("mnistlab.studies", "pydantic")),
+    ],
+)
+def test_a_command_loads_only_what_it_needs(args, not_loaded):
+    # Issue 12's 0.5 s: the studies' commands are built only under `mnistlab study` (each reads its
+    # config, importing the studies and NumPy), and Typer is one that parses options without
+    # pydantic (0.1-0.2 s of import); the run folder's modules (NumPy) load when a run is opened.
+    code = (
+        "import sys\n"
+        "from mnistlab.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"loaded = sorted(m for m in {not_loaded!r} if m in sys.modules)\n"
+        "sys.exit(f'imported {loaded}' if loaded else 0)\n"
+    )
+    env = {**os.environ, "MNISTLAB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
     ("args", "named"),
     [
         (

@@ -37,6 +37,7 @@ def test_speedrun_runs_on_the_sample_and_prints_its_seconds_and_accuracy(speedru
     assert record["model"] == "speedrun"
     assert record["dataset"] == "mnist-sample"
     assert record["epochs"] == 1
+    assert record["steps"] == 16  # one pass of 4,000 images in batches of 256, scored once, at its end
     assert 0.0 <= record["test_accuracy"] <= 1.0
     assert record["target"] is None
     assert record["reached"] is None

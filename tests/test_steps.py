@@ -58,6 +58,18 @@ def test_steps_in_chunks_that_cut_passes_train_exactly_the_epoch_order(by_epochs
     assert _same(result.state.params, by_epochs.state.params)
 
 
+def test_a_chunk_of_whole_passes_trains_exactly_the_epoch_order(by_epochs, tmp_path):
+    """Chunks of whole passes draw the passes in one batched (vmapped) shuffle: the same batches."""
+    from mnistlab import speedrun, train
+
+    config = speedrun.score_once(train.TrainConfig(**BASE, epochs=2))
+    per_pass = by_epochs.history.epochs[0]["step"]
+    assert (config.steps, config.eval_every) == (2 * per_pass, 2 * per_pass)
+    result = train.train(config, out=tmp_path / "run", quiet=True)
+    assert [r["step"] for r in result.history.epochs] == [2 * per_pass]
+    assert _same(result.state.params, by_epochs.state.params)
+
+
 def test_a_chunk_counts_the_real_rows_of_the_partial_batches_it_holds(by_steps):
     from mnistlab import data, train
 

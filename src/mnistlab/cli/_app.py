@@ -48,9 +48,11 @@ app = typer.Typer(
 )
 
 
-def sub_app(help_text: str) -> typer.Typer:
-    """A command group (``mnistlab data``, ``mnistlab study``) with the root's conventions."""
+def sub_app(help_text: str, cls: type | None = None) -> typer.Typer:
+    """A command group (``mnistlab data``, ``mnistlab study``) with the root's conventions;
+    ``cls``: the group's own click class (``mnistlab study`` builds its commands lazily)."""
     return typer.Typer(
+        cls=cls,
         help=help_text,
         epilog=EXIT_CODES,
         no_args_is_help=True,

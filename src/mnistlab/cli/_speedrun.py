@@ -83,13 +83,14 @@ def speedrun_cmd(
     from .. import speedrun
 
     imported = time.perf_counter() - t
-    config = speedrun.speedrun_config(dataset, seed=seed, epochs=epochs)
+    recipe = speedrun.speedrun_config(dataset, seed=seed, epochs=epochs)
+    config = speedrun.score_once(recipe, data_dir=data_dir)  # the test set scored at the end only
     goal = speedrun.default_target(dataset) if target is None else target
     show = console(stderr=True)
     if not quiet:
         show.print(
-            f"speedrun: {config.model} on {dataset}, {config.epochs} epochs, seed {seed}"
-            + (f", target {100 * goal:.1f}%" if goal is not None else ""),
+            f"speedrun: {config.model} on {dataset}, {recipe.epochs} epochs ({config.steps:,} steps), "
+            f"seed {seed}" + (f", target {100 * goal:.1f}%" if goal is not None else ""),
             highlight=False,
         )
     result, run_seconds = speedrun.timed_run(
@@ -102,6 +103,7 @@ def speedrun_cmd(
         imported=imported,
         target=goal,
         total=process_seconds(),
+        epochs=recipe.epochs,
     )
     speedrun.write_record(result.run_dir, record)
     if as_json:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from .._checks import Options
 from ._app import (
@@ -32,7 +33,36 @@ from ._app import (
 )
 from ._params import scalar_type, with_parameters
 
-study_app = sub_app("Studies: one command per experiment of the course, timed, tabulated and saved.")
+
+class _StudyGroup(TyperGroup):
+    """``mnistlab study``, whose per-study commands are built on first use.
+
+    Building them reads every study's config, which imports the studies (NumPy, the data layer):
+    a tenth of a second that ``mnistlab --help``, ``data list`` or ``train`` should not pay. The
+    group adds them when it is asked for its commands, i.e. only under ``mnistlab study``.
+    """
+
+    def _load(self) -> None:
+        if not self.__dict__.get("_loaded"):
+            self._loaded = True
+            extra = sub_app("")  # the root's conventions (plain help, -h)
+            _register_all(extra)
+            for name, command in typer.main.get_group(extra).commands.items():
+                self.commands.setdefault(name, command)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands:
+            self._load()
+        return super().get_command(ctx, cmd_name)
+
+
+study_app = sub_app(
+    "Studies: one command per experiment of the course, timed, tabulated and saved.", cls=_StudyGroup
+)
 app.add_typer(study_app, name="study")
 
 _EXTRA = [
@@ -85,7 +115,7 @@ def _show(result, as_json: bool) -> None:
         studies.print_summary(result)
 
 
-def _register(study) -> None:
+def _register(study, into: typer.Typer) -> None:
     hints = typing.get_type_hints(study.config)
     fields = [f for f in dataclasses.fields(study.config) if "constraints" in f.metadata]
 
@@ -97,16 +127,16 @@ def _register(study) -> None:
 
     command.__name__ = f"study_{study.name.replace('-', '_')}"
     with_parameters([_option(f, hints[f.name]) for f in fields] + _EXTRA)(command)
-    study_app.command(study.name, help=study.question)(user_errors(command))
+    into.command(study.name, help=study.question)(user_errors(command))
     for alias in study.aliases:  # `mnistlab study s9` runs `backprop`; listed once, under its name
-        study_app.command(alias, help=study.question, hidden=True)(user_errors(command))
+        into.command(alias, help=study.question, hidden=True)(user_errors(command))
 
 
-def _register_all() -> None:
+def _register_all(into: typer.Typer) -> None:
     from ..studies import STUDIES
 
     for study in STUDIES:
-        _register(study)
+        _register(study, into)
 
 
 @study_app.command("list")
@@ -196,6 +226,3 @@ def study_run(
 
 def _pct(v) -> str:
     return "—" if v is None else f"{100 * v:.2f}%"
-
-
-_register_all()

@@ -5,8 +5,8 @@ every results folder keeps.
     run.config.lr, run.info["status"], run.metrics()[-1]["test_accuracy"]
 """
 
-from ._checkpoint import load as load_checkpoint
-from ._checkpoint import save as save_checkpoint
+import importlib
+
 from ._config import (
     DTYPES,
     LOSSES,
@@ -22,18 +22,45 @@ from ._config import (
     resolve,
     to_toml,
 )
-from ._files import csv_bytes, device_info, finite, now, run_image_shape, versions, write_json
-from ._rundir import (
-    CHECKPOINT,
-    CONFIG,
-    CONFIG_HEADER,
-    PARAMS,
-    RUN_JSON,
-    RunDir,
-    check_out,
-    format_seeds,
-    mean_std,
-)
+
+# The config is what every command parses; the run folder's modules need NumPy, which
+# `mnistlab --help` and `mnistlab data list` never load: they are imported on first use.
+_LAZY = {
+    "load_checkpoint": ("_checkpoint", "load"),
+    "save_checkpoint": ("_checkpoint", "save"),
+    **{
+        name: ("_files", name)
+        for name in ("csv_bytes", "device_info", "finite", "now", "run_image_shape", "versions", "write_json")
+    },
+    **{
+        name: ("_rundir", name)
+        for name in (
+            "CHECKPOINT",
+            "CONFIG",
+            "CONFIG_HEADER",
+            "PARAMS",
+            "RUN_JSON",
+            "RunDir",
+            "check_out",
+            "format_seeds",
+            "mean_std",
+        )
+    },
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "CHECKPOINT",

@@ -52,16 +52,40 @@ conv32 cs2, p, conv64k3, d128              5       0.01   90.78%
 Clothing needs both: more epochs and more channels; only the wider net for five epochs is over
 91% on validation. It is the slowest recipe (about 4x the MNIST one's training flops).
 
+Tried again (2026-12, a faster machine of the same kind, so the recipe fits the 20 s budget;
+seed 0 unless said; the shipped recipe measured 91.24% and 91.28% with seed 1 in this round):
+
+=============================================  ======  =====  =====  ==========
+change to the Fashion-MNIST recipe             epochs  lr     batch  validation
+=============================================  ======  =====  =====  ==========
+random horizontal flips                        5       0.01          90.92%
+  ... scored on the image and its mirror       5       0.01          91.16%
+label smoothing 0.1 (seeds 0, 1)               5       0.01          91.26, 91.40%
+d256                                           5       0.01          91.36%
+batch 512                                      5       0.015  512    91.06%
+four epochs                                    4       0.01          90.82%
+conv40 cs2, p, conv80k3, d128                  5       0.01          90.78%
+conv32 cs2, p, conv64k3, d128                  7       0.01          90.90%
+conv24 cs2, p, conv48k3, d128 (MNIST's)        6       0.02          90.98%
+conv24 cs2, p, conv48k3, d128 (MNIST's)        9       0.02          90.80%
+=============================================  ======  =====  =====  ==========
+
+None beats the recipe by more than seed noise in five epochs: flips slow the learning more than
+they regularise it (the mirror-averaged score only wins part of it back), and the net is not
+short of width or steps.
+
 Single-seed validation numbers move by about 0.1 point between seeds, so the rows above rank
 recipes only roughly; the shipped ones were then run over 5 seeds (``bench/speedrun.py``).
 The validation runs drew the initial weights with Flax's default (LeCun-normal); the shipped
 ``speedrun`` model draws LeCun-uniform weights of the same variance from a hash (its docstring
 says why), which the 5-seed test runs then measured.
 
-What is not in the recipe, and why: batch norm, an EMA of the weights and augmentation need
-state or inputs the engine does not have yet (training state beyond parameters and optimizer
-state); label smoothing is not a loss of the engine; test-time augmentation would need an
-evaluation mode. Each is a candidate for the next round.
+What is not in the recipe, and why: batch norm and an EMA of the weights need training state
+beyond parameters and optimizer state, which the engine does not have yet; flips and label
+smoothing were measured (above) and do not pay in five epochs.
+
+The timed run (``mnistlab speedrun``) trains the recipe through :func:`score_once`: its epochs as
+one chunk of steps, the test set scored once at the end, the parameters the same.
 """
 
 from ._recipe import (
@@ -74,6 +98,7 @@ from ._recipe import (
     config_path,
     default_target,
     describe,
+    score_once,
     speedrun_config,
     speedrun_record,
     timed_run,
@@ -90,6 +115,7 @@ __all__ = [
     "config_path",
     "default_target",
     "describe",
+    "score_once",
     "speedrun_config",
     "speedrun_record",
     "timed_run",

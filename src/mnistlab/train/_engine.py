@@ -242,9 +242,7 @@ class Engine:
         return to_host(state)
 
     def _scalar(self, value: int):
-        if self.layout.mesh is None:
-            return jnp.int32(value)
-        return place(np.int32(value), self.layout.mesh, P())
+        return jnp.int32(value) if self.layout.mesh is None else place(np.int32(value), self.layout.mesh, P())
 
     # one seed ---------------------------------------------------------------------------------
 
@@ -280,9 +278,8 @@ class Engine:
 
         Pass ``p`` is always ``batch_indices(fold_in(shuffle_key, p))``. An epoch is pass
         ``epoch``; with ``--steps`` it is chunk ``epoch`` of K steps: global step ``g`` is batch
-        ``g % steps_per_pass`` of pass ``g // steps_per_pass``, so the order is the epoch-based
-        one, cut into chunks, whatever K is. The passes a chunk touches (a static count) are
-        drawn once per chunk.
+        ``g % steps_per_pass`` of pass ``g // steps_per_pass`` (the epoch-based order cut into
+        chunks, whatever K is); the passes a chunk touches (a static count) are drawn once.
         """
         cfg, spp = self.config, self.steps_per_pass
 
@@ -295,6 +292,9 @@ class Engine:
         k = self.steps_per_epoch
         first = epoch * k
         p0 = first // spp
+        if k % spp == 0:  # whole passes (a speedrun's) in turn; vmapped: one batched sort to compile
+            idx, mask = jax.vmap(one_pass)(p0 + jnp.arange(k // spp))
+            return idx.reshape(k, -1), mask.reshape(k, -1)
         spans = (k + spp - 2) // spp + 1  # at most this many passes, whatever the offset in a pass
         idx, mask = (jnp.stack(a) for a in zip(*(one_pass(p0 + j) for j in range(spans)), strict=True))
         g = first + jnp.arange(k)

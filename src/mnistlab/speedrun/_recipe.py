@@ -9,8 +9,8 @@ The record (``speedrun.json`` in the run folder, and ``--json``) holds the secon
 of the wait, from process start: ``startup`` (Python, the CLI), ``import`` (JAX, mnistlab's
 training stack), ``setup`` (data loading, the model, the parameters' initialisation, the run
 folder: all of ``train()`` that is not one of the next three), ``compile``, ``train`` (the
-epochs), ``eval`` (scoring the test set: once, at the end, see :func:`score_once`), ``finish`` (after training: the
-summary, this record) and ``total``.
+epochs), ``eval`` (scoring the test set: once, at the end, see :func:`score_once`), ``finish``
+(after training: the summary, this record) and ``total``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ MAX_LINES = 400
 # Lower layers never import higher ones. The top-level private modules (_errors, _fs, _checks,
 # _compute, _images) are the shared internal layer every package may use.
 LAYERS = [
-    {"_errors", "_fs", "_checks", "_compute", "_compile_cache", "_images", "_reprs", "_status"},
+    {"_errors", "_fs", "_checks", "_compute", "_compile_cache", "_images", "_lazy", "_reprs", "_status"},
     {"data", "models", "plots", "optim", "parallel"},
     {"runs"},
     {"train"},

@@ -10,8 +10,7 @@ Named models: the registry :data:`MODELS` (:func:`model_names`, :func:`get_model
 :data:`OPTIONS`. Initialisers: :data:`INITIALIZERS`, via :func:`initializers`.
 """
 
-import importlib
-
+from .._lazy import lazy_names
 from ._layers import (
     CNN_LAYERS,
     CNN_PRESETS,
@@ -57,16 +56,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value  # once imported, an ordinary attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)
 
 
 __all__ = [

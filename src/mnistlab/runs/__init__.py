@@ -5,8 +5,7 @@ every results folder keeps.
     run.config.lr, run.info["status"], run.metrics()[-1]["test_accuracy"]
 """
 
-import importlib
-
+from .._lazy import lazy_names
 from ._config import (
     DTYPES,
     LOSSES,
@@ -49,17 +48,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, attr = _LAZY[name]
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
-    globals()[name] = value  # once imported, an ordinary attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)
 
 
 __all__ = [

@@ -27,6 +27,7 @@ start, timing, the record), ``_output`` (folder, figure, table), one module per 
 (``_backprop``, ``_logistic``, ``_optimizers``) and ``_registry`` (the table of studies).
 """
 
+from .._lazy import lazy_names
 from ._backprop import (
     FULL_RECIPES,
     IMPLEMENTATIONS,
@@ -89,19 +90,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    module, attr = _LAZY[name]
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
-    globals()[name] = value  # once loaded, an ordinary attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)
 
 
 __all__ = [

@@ -38,7 +38,8 @@ import numpy as np
 from jax import lax
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from mnistlab.models._conv import conv2d, max_pool
+from mnistlab.models._conv import conv2d
+from mnistlab.models._pool import max_pool
 
 BATCH = 128
 EPOCH_STEPS = -(-60000 // BATCH)  # 469

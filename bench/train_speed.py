@@ -199,13 +199,13 @@ def stepjit_timer(model: str, args, images, labels):
     import numpy as np
     import optax
 
-    from mnistlab.models import _conv, _modules, build_model
+    from mnistlab.models import _conv, _modules, _pool, build_model
 
     # The reference uses XLA's own convolution and pooling (lax.conv_general_dilated, reduce_window):
     # the Flax modules (models/_modules.py) call these names, so patch them there.
     saved = _modules.conv2d, _modules.max_pool
     _modules.conv2d = lambda x, w, **kw: _conv.conv2d(x, w, **{**kw, "impl": "xla"})
-    _modules.max_pool = lambda x, **kw: _conv.max_pool(x, **{**kw, "impl": "xla"})
+    _modules.max_pool = lambda x, **kw: _pool.max_pool(x, **{**kw, "impl": "xla"})
     spec = MODELS[model]["config"]
     net = build_model(
         spec["model"],

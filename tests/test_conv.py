@@ -10,8 +10,9 @@ import pytest
 from jax import lax
 from jax.test_util import check_grads
 
-from mnistlab.models import _conv
-from mnistlab.models._conv import avg_pool, conv2d, max_pool
+from mnistlab.models import _conv, _pool
+from mnistlab.models._conv import conv2d
+from mnistlab.models._pool import avg_pool, max_pool
 
 pytestmark = pytest.mark.usefixtures("cheap_compiles")  # many small programs, each run once
 
@@ -240,10 +241,10 @@ def test_auto_picks_matmuls_on_cpu_only(monkeypatch):
         assert _conv._auto_conv_impl((5, 5, 1, 12), 1) == "im2col"  # few input channels
         assert _conv._auto_conv_impl((4, 4, 1, 16), 4) == "im2col"  # strided
         assert _conv._auto_conv_impl((5, 5, 12, 16), 1) == "cols"
-        assert _conv._auto_pool_impl() == "slices"
+        assert _pool._auto_pool_impl() == "slices"
     monkeypatch.setattr(_conv.jax, "default_backend", lambda: "gpu")
     assert _conv._auto_conv_impl((5, 5, 12, 16), 1) == "xla"
-    assert _conv._auto_pool_impl() == "xla"
+    assert _pool._auto_pool_impl() == "xla"
 
 
 def test_xla_impl_supports_forward_mode():

@@ -42,9 +42,9 @@ from ._registry import (
 # Imported on first use (PEP 562): these need Flax and JAX, and the names above are read by every
 # ``--help`` and config check, which must not wait 1.5 s for them.
 _LAZY = {
-    "avg_pool": "_conv",
+    "avg_pool": "_pool",
     "conv2d": "_conv",
-    "max_pool": "_conv",
+    "max_pool": "_pool",
     "initializers": "_init",
     "CNN": "_modules",
     "MLP": "_modules",

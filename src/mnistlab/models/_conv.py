@@ -1,4 +1,4 @@
-"""Convolution and max- and average-pooling with one mathematics and the fastest formulation per backend.
+"""Convolution with one mathematics and the fastest formulation per backend (pooling: ``_pool``).
 
 Kernels are HWIO ``(kh, kw, in, out)`` like Flax's; inputs are NHWC or NCHW. ``impl="xla"`` is
 ``lax.conv_general_dilated`` / ``lax.reduce_window``; ``impl="auto"`` may choose a different
@@ -44,12 +44,10 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 LAYOUTS = ("NHWC", "NCHW")
 CONV_IMPLS = ("auto", "xla", "im2col", "cols", "xla+im2col", "xla+cols")
-POOL_IMPLS = ("auto", "xla", "slices")
 
 
 def _check(layout: str, impl: str, impls: Sequence[str]) -> None:
@@ -288,106 +286,4 @@ def conv2d(x, w, *, stride: int = 1, padding: str = "VALID", layout: str = "NHWC
     return _from_nhwc(_conv_mm(_to_nhwc(x, layout), w, stride, pads, impl), layout)
 
 
-# ----------------------------------------------------------------------------------------------
-# Max-pooling
-
-
-def _pool_views(x, window, stride):
-    h, w = x.shape[1:3]
-    ho, wo = (h - window) // stride + 1, (w - window) // stride + 1
-    return [_take(_take(x, 1, i, ho, stride), 2, j, wo, stride) for i in range(window) for j in range(window)]
-
-
-@partial(jax.custom_vjp, nondiff_argnums=(1, 2))
-def _pool_slices(x, window, stride):
-    views = _pool_views(x, window, stride)
-    y = views[0]
-    for v in views[1:]:
-        y = jnp.maximum(y, v)
-    return y
-
-
-def _pool_slices_fwd(x, window, stride):
-    return _pool_slices(x, window, stride), x
-
-
-def _pool_slices_bwd(window, stride, x, dy):
-    # The gradient of each window goes to its first maximum in row-major order, as in the transpose
-    # of reduce_window (select_and_scatter keeping the current pick while it is >= the next), so
-    # "slices" and "xla" agree exactly, ties included; autodiff of jnp.maximum would split a tie's
-    # gradient evenly instead. (After a ReLU most ties are at 0, where the ReLU's gradient is 0
-    # anyway.) Recomputing the max here is cheaper than saving it: it fuses into this loop.
-    views = _pool_views(x, window, stride)
-    y = _pool_slices(x, window, stride)
-    zero = jnp.zeros((), dy.dtype)
-    picks, taken = [], None
-    for v in views:
-        hit = v == y if taken is None else (v == y) & ~taken
-        taken = hit if taken is None else taken | hit
-        picks.append(jnp.where(hit, dy, zero))
-    if stride == window:
-        # Windows tile the input: interleave the picks (one fused write) instead of summing
-        # window**2 zero-padded full-size copies; rows and columns past the last window get 0.
-        n, ho, wo, c = dy.shape
-        rows = [jnp.stack(picks[i * window : (i + 1) * window], axis=3) for i in range(window)]
-        dx = jnp.stack(rows, axis=2).reshape(n, ho * window, wo * window, c)
-        return (jnp.pad(dx, ((0, 0), (0, x.shape[1] - ho * window), (0, x.shape[2] - wo * window), (0, 0))),)
-    # Overlapping windows: sum each row of window offsets along W, then the rows along H. The
-    # window**2 doubly padded terms summed at once made a loop 2-3x slower (S7's second pooling).
-    rows = [
-        _sum([_put(picks[i * window + j], 2, j, x.shape[2], stride) for j in range(window)])
-        for i in range(window)
-    ]
-    return (_sum([_put(r, 1, i, x.shape[1], stride) for i, r in enumerate(rows)]),)
-
-
-_pool_slices.defvjp(_pool_slices_fwd, _pool_slices_bwd)
-
-
-def _auto_pool_impl() -> str:
-    # reduce_window's gradient (select_and_scatter) made S7's and the CNN's scanned epochs 1.3x and
-    # 1.5x slower on XLA:CPU than shifted slices with the masked-sum gradient below.
-    return "slices" if jax.default_backend() == "cpu" else "xla"
-
-
-def max_pool(x, *, window: int = 2, stride: int = 1, layout: str = "NHWC", impl: str = "auto"):
-    """Max over ``window x window`` patches (VALID), moved ``stride`` pixels at a time.
-
-    ``"slices"`` is the elementwise maximum of the ``window**2`` strided views, with a custom VJP
-    (reverse mode only); its gradient matches ``"xla"``'s exactly, ties included.
-    """
-    _check(layout, impl, POOL_IMPLS)
-    if impl == "auto":
-        impl = _auto_pool_impl()
-    if impl == "xla":
-        if layout == "NHWC":
-            dims, strides = (1, window, window, 1), (1, stride, stride, 1)
-        else:
-            dims, strides = (1, 1, window, window), (1, 1, stride, stride)
-        return lax.reduce_window(x, -jnp.inf, lax.max, dims, strides, "VALID")
-    return _from_nhwc(_pool_slices(_to_nhwc(x, layout), window, stride), layout)
-
-
-# ----------------------------------------------------------------------------------------------
-# Average pooling
-
-
-def avg_pool(x, *, window: int = 2, stride: int = 1, layout: str = "NHWC"):
-    """Mean over ``window x window`` patches (VALID), moved ``stride`` pixels at a time.
-
-    One formulation on every backend, XLA's ``reduce_window`` sum: unlike max-pooling's, its
-    gradient is no bottleneck on XLA:CPU. A scanned LeNet-5 epoch (30 steps of 128 images, the
-    min of 15 interleaved runs on a shared 2-core machine) took 488 ms with it, 508 ms with
-    reshape-and-mean (which needs stride = window) and 558 ms with summed shifted slices.
-    """
-    _check(layout, "xla", ("xla",))
-    if layout == "NHWC":
-        dims, strides = (1, window, window, 1), (1, stride, stride, 1)
-    else:
-        dims, strides = (1, 1, window, window), (1, 1, stride, stride)
-    # A concrete (NumPy) zero: reduce_window is differentiable only as a sum it can recognise.
-    total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, dims, strides, "VALID")
-    return total * (1.0 / (window * window))  # a Python scalar keeps x's dtype
-
-
-__all__ = ["CONV_IMPLS", "LAYOUTS", "POOL_IMPLS", "avg_pool", "conv2d", "max_pool"]
+__all__ = ["CONV_IMPLS", "LAYOUTS", "conv2d"]

@@ -2,8 +2,8 @@
 
 Every module returns raw outputs: logits for classifiers (the loss applies log-softmax), one logit
 per example for binary models, and sigmoid reconstructions for the autoencoder. Convolutions and
-pooling go through :func:`~mnistlab.models._conv.conv2d`, :func:`~mnistlab.models._conv.max_pool`
-and :func:`~mnistlab.models._conv.avg_pool`, so each backend gets its fastest formulation.
+pooling go through :func:`~mnistlab.models._conv.conv2d`, :func:`~mnistlab.models._pool.max_pool`
+and :func:`~mnistlab.models._pool.avg_pool`, so each backend gets its fastest formulation.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import jax.numpy as jnp
 from flax.linen.dtypes import promote_dtype
 
 from .._errors import ConfigError
-from ._conv import avg_pool, conv2d, max_pool
+from ._conv import conv2d
 from ._layers import CNN_LAYERS, ConvLayer, PoolLayer, parse_layers
 from ._options import check_activation
+from ._pool import avg_pool, max_pool
 
 if TYPE_CHECKING:  # shape annotations only; jaxtyping is not needed at run time
     from jaxtyping import Array, Float

@@ -32,12 +32,6 @@ def _pool_views(x, window, stride):
 
 @partial(jax.custom_vjp, nondiff_argnums=(1, 2))
 def _pool_slices(x, window, stride):
-    if stride < window:
-        # Overlapping windows: the same maxima by reduce_window, which XLA:CPU computes once. As
-        # a maximum of shifted views it fused into the next layer's patch matrix, recomputed for
-        # every tap (S7's scanned epoch: 14.6 s this way, 13.6 s that way); tiling windows gain
-        # nothing from it (the default CNN: 9.5 s either way).
-        return _max_pool_xla(x, window, stride, "NHWC")
     return _max(_pool_views(x, window, stride))
 
 
@@ -49,6 +43,14 @@ def _max(views):
 
 
 def _pool_slices_fwd(x, window, stride):
+    if stride < window:
+        # Training, overlapping windows: the same maxima by reduce_window, which XLA:CPU computes
+        # once. As a maximum of shifted views it fused into the next layer's patch matrix and was
+        # recomputed for every tap (S7's scanned epoch: 14.6 s that way, 13.6 s this way); tiling
+        # windows gain nothing (the default CNN: 9.5 s either way). Not in the primal above, which
+        # inference and export trace: jax2onnx turns an NHWC reduce_window into a MaxPool that
+        # onnxruntime refuses.
+        return _max_pool_xla(x, window, stride, "NHWC"), x
     return _pool_slices(x, window, stride), x
 
 

@@ -61,6 +61,8 @@ def score_once(config: TrainConfig, *, data_dir=None) -> TrainConfig:
     """
     from ..data import get_info, num_batches
 
+    if config.val_fraction or config.classes or config.steps:
+        return config  # not the whole training split, or steps already: scored as it says
     n = get_info(config.dataset, data_dir=data_dir).split_sizes["train"]
     steps = config.epochs * num_batches(n, config.batch_size, drop_last=config.drop_last)
     return config.replace(steps=steps, eval_every=steps, epochs=1)

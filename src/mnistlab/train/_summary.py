@@ -70,7 +70,8 @@ def title_line(config: TrainConfig, data: RunData, engine) -> str:
 
     length = f"{config.epochs} epochs of {engine.steps_per_epoch} steps"
     if config.steps:
-        length = f"{config.steps:,} steps scored every {config.eval_every:,} ({engine.steps_per_pass} a pass)"
+        every = "at the end" if config.eval_every == config.steps else f"every {config.eval_every:,}"
+        length = f"{config.steps:,} steps ({engine.steps_per_pass} a pass), scored {every}"
     return (
         f"Training {config.model} on {data.train.title} ({sizes}): {length} "
         f"(batch {config.batch_size}), {config.optimizer} lr {config.lr:g}"

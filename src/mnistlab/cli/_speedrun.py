@@ -90,7 +90,8 @@ def speedrun_cmd(
     if not quiet:
         show.print(
             f"speedrun: {config.model} on {dataset}, {recipe.epochs} epoch{'s' * (recipe.epochs != 1)} "
-            f"({config.steps:,} steps), seed {seed}" + (f", target {100 * goal:.1f}%" if goal is not None else ""),
+            f"({config.steps:,} steps), seed {seed}"
+            + (f", target {100 * goal:.1f}%" if goal is not None else ""),
             highlight=False,
         )
     result, run_seconds = speedrun.timed_run(

@@ -59,7 +59,7 @@ def test_steps_in_chunks_that_cut_passes_train_exactly_the_epoch_order(by_epochs
 
 
 def test_a_chunk_of_whole_passes_trains_exactly_the_epoch_order(by_epochs, tmp_path):
-    """Chunks of whole passes draw the passes in one batched (vmapped) shuffle: the same batches."""
+    """A chunk of whole passes (the speedrun's, scored once) trains on the same batches as the epochs."""
     from mnistlab import speedrun, train
 
     config = speedrun.score_once(train.TrainConfig(**BASE, epochs=2))

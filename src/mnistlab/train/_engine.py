@@ -292,11 +292,9 @@ class Engine:
         k = self.steps_per_epoch
         first = epoch * k
         p0 = first // spp
-        if k % spp == 0:  # whole passes (a speedrun's) in turn; vmapped: one batched sort to compile
-            idx, mask = jax.vmap(one_pass)(p0 + jnp.arange(k // spp))
-            return idx.reshape(k, -1), mask.reshape(k, -1)
         spans = (k + spp - 2) // spp + 1  # at most this many passes, whatever the offset in a pass
-        idx, mask = (jnp.stack(a) for a in zip(*(one_pass(p0 + j) for j in range(spans)), strict=True))
+        # vmapped: one batched shuffle to compile, not one per pass (0.3 s for a 5-pass chunk)
+        idx, mask = jax.vmap(one_pass)(p0 + jnp.arange(spans))
         g = first + jnp.arange(k)
         return idx[g // spp - p0, g % spp], mask[g // spp - p0, g % spp]
 

@@ -87,12 +87,15 @@ def _pool_slices_bwd(window, stride, x, dy):
 _pool_slices.defvjp(_pool_slices_fwd, _pool_slices_bwd)
 
 
-def _max_pool_xla(x, window: int, stride: int, layout: str):
+def _windows(window: int, stride: int, layout: str):
+    """reduce_window's window dimensions and strides for ``layout``."""
     if layout == "NHWC":
-        dims, strides = (1, window, window, 1), (1, stride, stride, 1)
-    else:
-        dims, strides = (1, 1, window, window), (1, 1, stride, stride)
-    return lax.reduce_window(x, -jnp.inf, lax.max, dims, strides, "VALID")
+        return (1, window, window, 1), (1, stride, stride, 1)
+    return (1, 1, window, window), (1, 1, stride, stride)
+
+
+def _max_pool_xla(x, window: int, stride: int, layout: str):
+    return lax.reduce_window(x, -jnp.inf, lax.max, *_windows(window, stride, layout), "VALID")
 
 
 def _auto_pool_impl() -> str:
@@ -128,10 +131,7 @@ def avg_pool(x, *, window: int = 2, stride: int = 1, layout: str = "NHWC"):
     reshape-and-mean (which needs stride = window) and 558 ms with summed shifted slices.
     """
     _check(layout, "xla", ("xla",))
-    if layout == "NHWC":
-        dims, strides = (1, window, window, 1), (1, stride, stride, 1)
-    else:
-        dims, strides = (1, 1, window, window), (1, 1, stride, stride)
+    dims, strides = _windows(window, stride, layout)
     # A concrete (NumPy) zero: reduce_window is differentiable only as a sum it can recognise.
     total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, dims, strides, "VALID")
     return total * (1.0 / (window * window))  # a Python scalar keeps x's dtype

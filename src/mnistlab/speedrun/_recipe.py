@@ -92,12 +92,11 @@ def speedrun_record(
 ) -> dict:
     """What one speedrun measured: its parts in seconds, the test accuracy and the verdict.
     ``epochs``: the passes over the training set (default: the run's epochs; see :func:`score_once`)."""
-    epochs_done = epochs
-    epochs = result.history.epochs
+    records = result.history.epochs
     compile_s = float(result.summary.get("compile_seconds", 0.0))
-    train_s = float(sum(r["epoch_seconds"] for r in epochs))
-    eval_s = float(sum(r.get("eval_seconds", 0.0) for r in epochs))
-    accuracy = epochs[-1]["test_accuracy"][0] if epochs and "test_accuracy" in epochs[-1] else None
+    train_s = float(sum(r["epoch_seconds"] for r in records))
+    eval_s = float(sum(r.get("eval_seconds", 0.0) for r in records))
+    accuracy = records[-1]["test_accuracy"][0] if records and "test_accuracy" in records[-1] else None
     seconds = {
         "startup": startup,
         "import": imported,
@@ -115,8 +114,8 @@ def speedrun_record(
         "dataset": config.dataset,
         "model": config.model,
         "seed": int(config.seeds[0]),
-        "epochs": len(epochs) if epochs_done is None else epochs_done,
-        "steps": result.config.steps,  # None when the run was scored after every epoch
+        "epochs": len(records) if epochs is None else epochs,
+        "steps": config.steps,  # None when the run was scored after every epoch
         "test_accuracy": accuracy,
         "target": target,
         "reached": None if target is None or accuracy is None else bool(accuracy >= target),

@@ -42,8 +42,10 @@ class _StudyGroup(TyperGroup):
     group adds them when it is asked for its commands, i.e. only under ``mnistlab study``.
     """
 
+    _loaded = False
+
     def _load(self) -> None:
-        if not self.__dict__.get("_loaded"):
+        if not self._loaded:
             self._loaded = True
             extra = sub_app("")  # the root's conventions (plain help, -h)
             _register_all(extra)

@@ -16,7 +16,7 @@ from mnistlab.models._pool import avg_pool, max_pool
 
 pytestmark = pytest.mark.usefixtures("cheap_compiles")  # many small programs, each run once
 
-FAST_CONV = ("im2col", "cols")
+FAST_CONV = ("im2col", "cols", "direct")
 # XLA's forward convolution for y and, transposed, for dx; a patch matmul for dw. Not chosen by
 # "auto" (no faster in a whole model), so checked on the float64 cases and check_grads only.
 ALL_MM = (*FAST_CONV, "xla+im2col", "xla+cols")
@@ -79,7 +79,7 @@ def test_conv_matches_xla_float64(case, x64):
             _assert_close(a, b, 1e-10)
 
 
-@pytest.mark.parametrize("case", ["S7-conv2", "S3-conv1", "same-stride2-rect"])
+@pytest.mark.parametrize("case", ["S7-conv1", "S7-conv2", "S3-conv1", "same-stride2-rect"])
 def test_conv_matches_xla_float32(case):
     x, w, r, stride, padding, layout = _inputs(case, jnp.float32)
     out = _conv_and_vjp(FAST_CONV, stride, padding, layout)(x, w, r)
@@ -107,7 +107,7 @@ def test_conv_promotes_mixed_dtypes():
         assert jax.eval_shape(lambda impl=impl: conv2d(x, w, impl=impl)).dtype == jnp.float32
 
 
-@pytest.mark.parametrize("case", ["S7-conv2", "same-stride2-rect"])
+@pytest.mark.parametrize("case", ["S7-conv1", "S7-conv2", "same-stride2-rect"])
 def test_conv_under_vmap_over_seeds(case, x64):
     """The engine vmaps whole training over seeds: kernels and inputs both get a leading axis."""
     x, w, r, stride, padding, layout = _inputs(case, jnp.float64)
@@ -238,7 +238,8 @@ def test_scanned_sgd_matches_xla(x64):
 
 def test_auto_picks_matmuls_on_cpu_only(monkeypatch):
     if jax.default_backend() == "cpu":
-        assert _conv._auto_conv_impl((5, 5, 1, 12), 1) == "im2col"  # few input channels
+        assert _conv._auto_conv_impl((5, 5, 1, 12), 1) == "direct"  # one input channel
+        assert _conv._auto_conv_impl((3, 3, 4, 8), 1) == "im2col"  # few input channels
         assert _conv._auto_conv_impl((4, 4, 1, 16), 4) == "im2col"  # strided
         assert _conv._auto_conv_impl((5, 5, 12, 16), 1) == "cols"
         assert _pool._auto_pool_impl() == "slices"

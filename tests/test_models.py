@@ -283,6 +283,31 @@ def test_cnn_uses_the_conv_module_for_every_conv_and_pool(monkeypatch):
     assert calls == [("conv", "NCHW"), ("avg", 2, 2, "NCHW")]
 
 
+@pytest.mark.parametrize("name", ["cnn", "cnn-s7"])
+def test_pooling_before_the_relu_is_the_same_function_and_gradient(name, monkeypatch):
+    # The CNN max-pools a stride-1 conv's output before its ReLU, a smaller array to apply it to.
+    # Against the textbook order (ReLU, then pool) with the same convolutions: the same logits bit
+    # for bit (a maximum of ReLUs is the ReLU of the maximum), the same kernel gradients (the same
+    # window positions get them), and bias gradients that sum the same terms in another order.
+    model = build_model(name)
+    x = jnp.asarray(np.random.default_rng(0).random((4, 28, 28, 1)), jnp.float32)
+    params = model.init(KEY, x.shape)
+
+    def value_and_grad():
+        return jax.jit(jax.value_and_grad(lambda p: jnp.sum(jnp.sin(model.apply(p, x)))))(params)
+
+    y, grads = value_and_grad()
+    monkeypatch.setattr(_modules, "_pool_first", lambda *a: False)
+    y_ref, grads_ref = value_and_grad()
+    assert y == y_ref
+    flat, flat_ref = jax.tree_util.tree_flatten_with_path(grads)[0], jax.tree.leaves(grads_ref)
+    for (path, a), b in zip(flat, flat_ref, strict=True):
+        if path[-1].key == "kernel":
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
 # ----------------------------------------------------------------------------------------------
 # Layer specs
 

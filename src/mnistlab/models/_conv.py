@@ -24,6 +24,16 @@ Formulations (the ``impl`` names):
     than im2col's for ``(H_in / H_out - 1)`` more flops. In NHWC each patch row is a contiguous run
     of ``kw*C`` input values.
 
+``"direct"``
+    No patch matrix: the output is the sum over taps of each shifted view of the input times that
+    tap's weights, one elementwise loop that writes only the output. For one input channel (a
+    first layer on grayscale images) this avoids the ``kh*kw``-wide patch matrix, whose rows are
+    too short to vectorize, and a matmul with ``K = kh*kw``: the default CNN's first layer (9
+    taps, 32 channels at 26x26) costs 1.2 ms less per step than im2col. The weight gradient is
+    one matmul of the taps stacked tap-major (each a contiguous shifted copy) with the output
+    gradient. Strided, its gather of strided views lost (the speedrun's 5x5 stride-2 layer: 1.5 s
+    an epoch with im2col, 2.2 s with this).
+
 ``"xla+im2col"``, ``"xla+cols"``
     XLA's convolution for the output and, with the kernel flipped, for the input gradient (col2im
     as one transposed product); the weight gradient from the named patch matrix. Not chosen by
@@ -47,7 +57,7 @@ import jax.numpy as jnp
 from jax import lax
 
 LAYOUTS = ("NHWC", "NCHW")
-CONV_IMPLS = ("auto", "xla", "im2col", "cols", "xla+im2col", "xla+cols")
+CONV_IMPLS = ("auto", "xla", "im2col", "cols", "direct", "xla+im2col", "xla+cols")
 
 
 def _check(layout: str, impl: str, impls: Sequence[str]) -> None:
@@ -147,6 +157,28 @@ def _cols_patches(xp, kw, stride):
     return _stack([_take(xp, 2, j, wo, stride) for j in range(kw)], axis=3).reshape(n, hp, wo, kw * c)
 
 
+def _views(xp, kh, kw, stride):
+    """The ``kh*kw`` strided views of the padded input that meet each tap, row-major, each
+    ``(n, ho, wo, c)``."""
+    ho, wo = (xp.shape[1] - kh) // stride + 1, (xp.shape[2] - kw) // stride + 1
+    return [_take(_take(xp, 1, i, ho, stride), 2, j, wo, stride) for i in range(kh) for j in range(kw)]
+
+
+def _direct(views, w):
+    """``sum_t views[t] @ w[t]``; with one input channel a broadcast product per tap, which XLA
+    fuses into one elementwise loop (a ``K = 1`` product would go to a matmul library)."""
+    kh, kw, c, o = w.shape
+    taps = w.reshape(kh * kw, c, o)
+    return _sum([v * taps[t, 0] if c == 1 else _dot(v, taps[t]) for t, v in enumerate(views)])
+
+
+def _direct_gram(views, dy):
+    """The weight gradient ``(kh*kw*c, o)`` from the views stacked tap-major: ``(kh*kw*c, m)``
+    rows, each a contiguous copy, contracted with ``dy`` as ``(m, o)``."""
+    rows = jnp.stack([jnp.moveaxis(v, -1, 0) for v in views]).reshape(-1, dy[..., 0].size)
+    return lax.dot_general(rows, dy.reshape(-1, dy.shape[-1]), (((1,), (0,)), ((), ())))
+
+
 def _cols_weight(w):
     kh, kw, c, o = w.shape
     return jnp.transpose(w, (1, 2, 0, 3)).reshape(kw * c, kh * o)  # rows (j, c), columns (i, o)
@@ -157,6 +189,8 @@ def _conv_fwd(x, w, stride, pads, kind):
     xp = jnp.pad(x, ((0, 0), *pads, (0, 0)))
     hp = xp.shape[1]
     ho = (hp - kh) // stride + 1
+    if kind == "direct":
+        return _direct(_views(xp, kh, kw, stride), w), (xp, w, xp.shape[1:3])
     if kind == "im2col":
         p = _im2col_patches(xp, kh, kw, stride)
         y = _dot(p, w.reshape(kh * kw * c, o))
@@ -171,8 +205,11 @@ def _conv_bwd(stride, pads, kind, res, dy):
     p, w, (hp, wp) = res
     kh, kw, c, o = w.shape
     n, ho, wo, _ = dy.shape
-    if kind == "im2col":
-        dw = _gram(p, dy).reshape(w.shape)
+    if kind in ("im2col", "direct"):
+        if kind == "direct":  # p is the padded input
+            dw = _direct_gram(_views(p, kh, kw, stride), dy).reshape(w.shape)
+        else:
+            dw = _gram(p, dy).reshape(w.shape)
         dp = _dot_t(dy, w.reshape(kh * kw * c, o)).reshape(n, ho, wo, kh * kw, c)
         terms = [
             _put(_put(dp[:, :, :, t], 1, t // kw, hp, stride), 2, t % kw, wp, stride) for t in range(kh * kw)
@@ -254,13 +291,16 @@ def _conv_xla(x, w, stride, pads, layout):
 def _auto_conv_impl(w_shape, stride: int) -> str:
     """Chosen at trace time: cuDNN and friends are fast, so only XLA:CPU gets matmul formulations.
 
-    im2col where its patch matrix stays small (few input channels: a first layer) or where strides
-    make "cols" compute mostly discarded rows; "cols" otherwise. Measured per layer on S7, S3 and
-    the default CNN (bench/conv_formulations.py): either choice made the other's layers slower.
+    "direct" for one input channel at stride 1 (a first layer: no patch matrix); im2col where its
+    patch matrix stays small (few input channels) or where strides make "cols" compute mostly
+    discarded rows; "cols" otherwise. Measured per layer on S7, S3, the default CNN and the
+    speedrun's (bench/conv_formulations.py): either choice made the other's layers slower.
     """
     if jax.default_backend() != "cpu":
         return "xla"
     kh, kw, c, _ = w_shape
+    if c == 1 and stride == 1:
+        return "direct"
     return "im2col" if stride > 1 or kh * kw * c <= 64 else "cols"
 
 

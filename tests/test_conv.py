@@ -238,7 +238,8 @@ def test_scanned_sgd_matches_xla(x64):
 
 def test_auto_picks_matmuls_on_cpu_only(monkeypatch):
     if jax.default_backend() == "cpu":
-        assert _conv._auto_conv_impl((5, 5, 1, 12), 1) == "direct"  # one input channel
+        assert _conv._auto_conv_impl((3, 3, 1, 32), 1) == "direct"  # one input channel, 9 taps
+        assert _conv._auto_conv_impl((5, 5, 1, 12), 1) == "im2col"  # 25 taps
         assert _conv._auto_conv_impl((3, 3, 4, 8), 1) == "im2col"  # few input channels
         assert _conv._auto_conv_impl((4, 4, 1, 16), 4) == "im2col"  # strided
         assert _conv._auto_conv_impl((5, 5, 12, 16), 1) == "cols"

@@ -31,8 +31,10 @@ Formulations (the ``impl`` names):
     too short to vectorize, and a matmul with ``K = kh*kw``: the default CNN's first layer (9
     taps, 32 channels at 26x26) costs 1.2 ms less per step than im2col. The weight gradient is
     one matmul of the taps stacked tap-major (each a contiguous shifted copy) with the output
-    gradient. Strided, its gather of strided views lost (the speedrun's 5x5 stride-2 layer: 1.5 s
-    an epoch with im2col, 2.2 s with this).
+    gradient. XLA fuses this loop into every consumer, so the output is never written but each
+    consumer recomputes it: cheap for 9 taps, not for 25 (S7's 5x5 first layer: its stride-1
+    pooling's gradient took 20 ms a step instead of 4). Strided, its gather of strided views lost
+    too (the speedrun's 5x5 stride-2 layer: 1.5 s an epoch with im2col, 2.2 s with this).
 
 ``"xla+im2col"``, ``"xla+cols"``
     XLA's convolution for the output and, with the kernel flipped, for the input gradient (col2im
@@ -291,7 +293,7 @@ def _conv_xla(x, w, stride, pads, layout):
 def _auto_conv_impl(w_shape, stride: int) -> str:
     """Chosen at trace time: cuDNN and friends are fast, so only XLA:CPU gets matmul formulations.
 
-    "direct" for one input channel at stride 1 (a first layer: no patch matrix); im2col where its
+    "direct" for one input channel, 3x3 or smaller, at stride 1 (a first layer); im2col where its
     patch matrix stays small (few input channels) or where strides make "cols" compute mostly
     discarded rows; "cols" otherwise. Measured per layer on S7, S3, the default CNN and the
     speedrun's (bench/conv_formulations.py): either choice made the other's layers slower.
@@ -299,7 +301,7 @@ def _auto_conv_impl(w_shape, stride: int) -> str:
     if jax.default_backend() != "cpu":
         return "xla"
     kh, kw, c, _ = w_shape
-    if c == 1 and stride == 1:
+    if c == 1 and stride == 1 and kh * kw <= 9:
         return "direct"
     return "im2col" if stride > 1 or kh * kw * c <= 64 else "cols"
 

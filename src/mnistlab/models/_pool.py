@@ -62,14 +62,14 @@ def _pool_slices_bwd(window, stride, x, dy):
     # anyway.) Recomputing the max here is cheaper than saving it: it fuses into this loop.
     views = _pool_views(x, window, stride)
     y = _max(views)
+    if stride == 1:
+        return (_stride1_pool_grad(views, y, dy, x.shape, window),)
     zero = jnp.zeros((), dy.dtype)
     picks, taken = [], None
     for v in views:
         hit = v == y if taken is None else (v == y) & ~taken
         taken = hit if taken is None else taken | hit
         picks.append(jnp.where(hit, dy, zero))
-    if stride == 1:
-        return (_stride1_pool_grad(views, y, dy, x.shape, window),)
     if stride == window:
         # Windows tile the input: interleave the picks (one fused write) instead of summing
         # window**2 zero-padded full-size copies; rows and columns past the last window get 0.
@@ -77,8 +77,8 @@ def _pool_slices_bwd(window, stride, x, dy):
         rows = [jnp.stack(picks[i * window : (i + 1) * window], axis=3) for i in range(window)]
         dx = jnp.stack(rows, axis=2).reshape(n, ho * window, wo * window, c)
         return (jnp.pad(dx, ((0, 0), (0, x.shape[1] - ho * window), (0, x.shape[2] - wo * window), (0, 0))),)
-    # Overlapping windows: sum each row of window offsets along W, then the rows along H. The
-    # window**2 doubly padded terms summed at once made a loop 2-3x slower (S7's second pooling).
+    # Other overlapping windows (1 < stride < window): sum each row of window offsets along W, then
+    # the rows along H. The window**2 doubly padded terms summed at once made a loop 2-3x slower.
     rows = [
         _sum([_put(picks[i * window + j], 2, j, x.shape[2], stride) for j in range(window)])
         for i in range(window)

@@ -121,8 +121,17 @@ def _dot(a, b):
 
 
 def _dot_t(a, b):
-    """``a[..., o] @ b[k, o].T`` without a transposed copy of ``b``."""
-    return lax.dot_general(a, b, (((a.ndim - 1,), (1,)), ((), ())))
+    """``a[..., o] @ b[k, o].T`` without a transposed copy of ``b``.
+
+    ``k`` (the output width: an input gradient's patch features) is padded with zero rows to a
+    multiple of 16, AVX-512's floats per vector, and the extra columns sliced off. S7's second
+    layer (``k = 60``) took 5.7 ms of a 26 ms training step that way; with ``k = 64`` its scanned
+    epoch went from 12.3 to 11.3 s (the engine, interleaved).
+    """
+    k = b.shape[0]
+    if k % 16:
+        b = jnp.pad(b, ((0, -k % 16), (0, 0)))
+    return lax.dot_general(a, b, (((a.ndim - 1,), (1,)), ((), ())))[..., :k]
 
 
 def _gram(a, b):

@@ -16,6 +16,11 @@ Everything is compiled first, then the epochs run interleaved (A, B, C, torch, A
 and the median is kept: the 2-core machines this runs on are shared, and their speed drifts by tens
 of percent within a minute, so only ratios measured this way mean anything. Prints one JSON object.
 
+This harness isolates the layers; decide a change with the engine's own epoch
+(``bench/train_speed.py``, or timing the engine both ways in one process): XLA fuses the engine's
+program differently (its optimizer, batch gathering, the module's layer order), and in 2026-12 two
+changes that won here lost there.
+
 ``--accuracy`` instead trains the default CNN and narrower variants for 3 epochs with the
 project's default optimizer (Adam, 1e-3) and reports test accuracy after epochs 1 and 3 with
 seconds per epoch.
@@ -56,6 +61,8 @@ FORMULATIONS = {
     "xla+cols": ("xla+cols", "slices", {}),
     "im2col/xla+cols": (("im2col", "xla+cols"), "slices", {}),
     "im2col/cols": (("im2col", "cols"), "slices", {}),
+    # The first layer as a sum over taps of shifted inputs times weights (no patch matrix).
+    "direct/cols": (("direct", "cols"), "slices", {}),
     # Not something the package can choose (the caller compiles), shown for the record: XLA:CPU
     # without its YNNPACK dot/elementwise fusions, i.e. Eigen for the matmuls.
     "auto+no_ynn": ("auto", "auto", {"xla_cpu_experimental_ynn_fusion_type": ""}),

@@ -9,7 +9,10 @@ of convolutions and of ``reduce_window`` pooling, most of all inside a compiled 
 over the batches of an epoch). Seconds per scanned epoch as multiples of PyTorch CPU's, measured on
 the shared 2-core machines this project targets (``bench/conv_formulations.py``): S7 LeNet, XLA
 17-23x, ``impl="auto"`` 1.15-1.25x; default 3x3 CNN, XLA 24-28x, auto 0.85x; strided S3, XLA
-5-6x, auto 0.6-1.0x. (A Python loop over a per-step ``jax.jit`` with XLA ops: 2.7-3.5x.)
+5-6x, auto 0.6-1.0x. (A Python loop over a per-step ``jax.jit`` with XLA ops: 2.7-3.5x.) With
+the model-level changes of 2026-12 (pooling before the ReLU, ``"direct"``, the stride-1 pooling
+gradient of ``_pool``), the engine's epochs in ``bench/train_speed.py``: S7 0.84-0.90x, the
+default CNN 0.67-0.70x.
 
 Formulations (the ``impl`` names):
 

@@ -308,6 +308,38 @@ def test_pooling_before_the_relu_is_the_same_function_and_gradient(name, monkeyp
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+def test_a_conv_computes_only_the_rows_and_columns_its_pooling_reads(monkeypatch, x64):
+    # The default CNN's second conv makes 11x11 outputs from 13x13 inputs, and its 2x2 pool reads
+    # 10x10 of them: the conv sees 12x12 inputs. Nothing else of the presets is cropped.
+    crop = _modules._crop_to_pooled
+    conv, pool = ConvLayer(64, 3), PoolLayer(2, 2)
+    assert crop(jnp.zeros((1, 13, 13, 32)), conv, pool, "NHWC").shape == (1, 12, 12, 32)
+    assert crop(jnp.zeros((1, 32, 13, 13)), conv, pool, "NCHW").shape == (1, 32, 12, 12)
+    assert crop(jnp.zeros((1, 28, 28, 1)), ConvLayer(32, 3), pool, "NHWC").shape == (1, 28, 28, 1)
+    assert crop(jnp.zeros((1, 28, 28, 1)), ConvLayer(12, 5), PoolLayer(2, 1), "NHWC").shape == (1, 28, 28, 1)
+    assert crop(jnp.zeros((1, 13, 13, 8)), ConvLayer(4, 3, padding="SAME"), pool, "NHWC").shape == (
+        1,
+        13,
+        13,
+        8,
+    )
+    assert crop(jnp.zeros((1, 13, 13, 8)), conv, DenseLayer(10), "NHWC").shape == (1, 13, 13, 8)
+    # The same logits and gradients as the uncropped net (float64: the products sum in one order).
+    model = build_model("cnn")
+    x = jnp.asarray(np.random.default_rng(0).random((3, 28, 28, 1)))
+    params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), model.init(KEY, x.shape))
+
+    def value_and_grad():
+        return jax.jit(jax.value_and_grad(lambda p: jnp.sum(jnp.sin(model.apply(p, x)))))(params)
+
+    y, grads = value_and_grad()
+    monkeypatch.setattr(_modules, "_crop_to_pooled", lambda x, *a: x)
+    y_ref, grads_ref = value_and_grad()
+    np.testing.assert_allclose(y, y_ref, rtol=1e-12)
+    for a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(grads_ref), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
 # ----------------------------------------------------------------------------------------------
 # Layer specs
 

@@ -130,6 +130,26 @@ def _pool_first(activation: str, conv: ConvLayer, after) -> bool:
     return activation == "relu" and conv.stride == 1 and isinstance(after, PoolLayer) and after.op == "max"
 
 
+def _crop_to_pooled(x, conv: ConvLayer, after, layout: str):
+    """``x`` without the trailing rows and columns that only feed outputs the pooling after
+    ``conv`` drops (a VALID pool of 2x2 tiles reads 10 of 11 rows): the same values, and the same
+    gradients (those rows' are 0 either way). The default CNN's second layer then computes 10x10
+    outputs instead of 11x11: its epoch went from 7.6 to 7.0 s (the engine, interleaved)."""
+    if not isinstance(after, PoolLayer) or conv.padding != "VALID":
+        return x
+    hw = x.shape[-3:-1] if layout == "NHWC" else x.shape[-2:]
+    keep = []
+    for size in hw:
+        out = (size - conv.size) // conv.stride + 1
+        used = (out - after.window) // after.stride * after.stride + after.window
+        keep.append((used - 1) * conv.stride + conv.size)
+    if tuple(keep) == tuple(hw):
+        return x
+    if layout == "NHWC":
+        return x[..., : keep[0], : keep[1], :]
+    return x[..., : keep[0], : keep[1]]
+
+
 class CNN(nn.Module):
     """A CNN from a layer spec (see :data:`LAYERS_GRAMMAR`): the activation after every conv and
     hidden dense layer, a flatten (in the layout's natural order: NCHW flattens C, H, W) before the
@@ -167,7 +187,7 @@ class CNN(nn.Module):
                     **init,
                     name=f"conv_{n_conv}",
                 )
-                x = conv(x)
+                x = conv(_crop_to_pooled(x, layer, after, layout))
                 if _pool_first(self.activation, layer, after):
                     x, pooled = max_pool(x, window=after.window, stride=after.stride, layout=layout), after
                 x = act(x)

@@ -10,9 +10,10 @@ over the batches of an epoch). Seconds per scanned epoch as multiples of PyTorch
 the shared 2-core machines this project targets (``bench/conv_formulations.py``): S7 LeNet, XLA
 17-23x, ``impl="auto"`` 1.15-1.25x; default 3x3 CNN, XLA 24-28x, auto 0.85x; strided S3, XLA
 5-6x, auto 0.6-1.0x. (A Python loop over a per-step ``jax.jit`` with XLA ops: 2.7-3.5x.) With
-the model-level changes of 2026-12 (pooling before the ReLU, ``"direct"``, the stride-1 pooling
-gradient of ``_pool``), the engine's epochs in ``bench/train_speed.py``: S7 0.84-0.90x, the
-default CNN 0.67-0.70x.
+the changes of 2026-12 (``"direct"``, the padded input-gradient product here; the stride-1
+pooling gradient of ``_pool``; pooling before the bias and ReLU, and only the rows a pooling
+reads, in ``_modules.CNN``), the engine's epochs in ``bench/train_speed.py``: S7 0.84-0.87x, the
+default CNN 0.59-0.61x.
 
 Formulations (the ``impl`` names):
 

@@ -12,8 +12,8 @@ the shared 2-core machines this project targets (``bench/conv_formulations.py``)
 5-6x, auto 0.6-1.0x. (A Python loop over a per-step ``jax.jit`` with XLA ops: 2.7-3.5x.) With
 the changes of 2026-12 (``"direct"``, the padded input-gradient product here; the stride-1
 pooling gradient of ``_pool``; pooling before the bias and ReLU, and only the rows a pooling
-reads, in ``_modules.CNN``), the engine's epochs in ``bench/train_speed.py``: S7 0.84-0.87x, the
-default CNN 0.59-0.61x.
+reads, in ``_modules.CNN``), the engine's epochs in ``bench/train_speed.py``: S7 0.79-0.88x, the
+default CNN 0.58-0.63x.
 
 Formulations (the ``impl`` names):
 

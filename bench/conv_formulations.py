@@ -18,8 +18,8 @@ of percent within a minute, so only ratios measured this way mean anything. Prin
 
 This harness isolates the layers; decide a change with the engine's own epoch
 (``bench/train_speed.py``, or timing the engine both ways in one process): XLA fuses the engine's
-program differently (its optimizer, batch gathering, the module's layer order), and in 2026-12 two
-changes that won here lost there.
+program differently (its optimizer, batch gathering, the module's layer order): in 2026-12 a
+change that won here lost there, and one that lost here won there.
 
 ``--accuracy`` instead trains the default CNN and narrower variants for 3 epochs with the
 project's default optimizer (Adam, 1e-3) and reports test accuracy after epochs 1 and 3 with

@@ -318,12 +318,8 @@ def test_a_conv_computes_only_the_rows_and_columns_its_pooling_reads(monkeypatch
     assert crop(jnp.zeros((1, 32, 13, 13)), conv, pool, "NCHW").shape == (1, 32, 12, 12)
     assert crop(jnp.zeros((1, 28, 28, 1)), ConvLayer(32, 3), pool, "NHWC").shape == (1, 28, 28, 1)
     assert crop(jnp.zeros((1, 28, 28, 1)), ConvLayer(12, 5), PoolLayer(2, 1), "NHWC").shape == (1, 28, 28, 1)
-    assert crop(jnp.zeros((1, 13, 13, 8)), ConvLayer(4, 3, padding="SAME"), pool, "NHWC").shape == (
-        1,
-        13,
-        13,
-        8,
-    )
+    same = ConvLayer(4, 3, padding="SAME")
+    assert crop(jnp.zeros((1, 13, 13, 8)), same, pool, "NHWC").shape == (1, 13, 13, 8)
     assert crop(jnp.zeros((1, 13, 13, 8)), conv, DenseLayer(10), "NHWC").shape == (1, 13, 13, 8)
     # The same logits and gradients as the uncropped net (float64: the products sum in one order).
     model = build_model("cnn")

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._conv import _check, _from_nhwc, _put, _sum, _take, _to_nhwc
+from ._conv import _check, _from_nhwc, _put, _sum, _to_nhwc, _views
 
 POOL_IMPLS = ("auto", "xla", "slices")
 
@@ -25,9 +25,7 @@ POOL_IMPLS = ("auto", "xla", "slices")
 
 
 def _pool_views(x, window, stride):
-    h, w = x.shape[1:3]
-    ho, wo = (h - window) // stride + 1, (w - window) // stride + 1
-    return [_take(_take(x, 1, i, ho, stride), 2, j, wo, stride) for i in range(window) for j in range(window)]
+    return _views(x, window, window, stride)
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(1, 2))

@@ -63,6 +63,8 @@ FORMULATIONS = {
     "im2col/cols": (("im2col", "cols"), "slices", {}),
     # The first layer as a sum over taps of shifted inputs times weights (no patch matrix).
     "direct/cols": (("direct", "cols"), "slices", {}),
+    # A 3x3 second layer by Winograd's F(2x2, 3x3) (the default CNN's, under "auto").
+    "direct/winograd": (("direct", "winograd"), "slices", {}),
     # Not something the package can choose (the caller compiles), shown for the record: XLA:CPU
     # without its YNNPACK dot/elementwise fusions, i.e. Eigen for the matmuls.
     "auto+no_ynn": ("auto", "auto", {"xla_cpu_experimental_ynn_fusion_type": ""}),

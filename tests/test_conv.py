@@ -16,7 +16,7 @@ from mnistlab.models._pool import avg_pool, max_pool
 
 pytestmark = pytest.mark.usefixtures("cheap_compiles")  # many small programs, each run once
 
-FAST_CONV = ("im2col", "cols", "direct")
+FAST_CONV = ("im2col", "cols", "direct", "winograd")
 # XLA's forward convolution for y and, transposed, for dx; a patch matmul for dw. Not chosen by
 # "auto" (no faster in a whole model), so checked on the float64 cases and check_grads only.
 ALL_MM = (*FAST_CONV, "xla+im2col", "xla+cols")
@@ -33,7 +33,16 @@ CONV_CASES = {
     "stride-beyond-kernel": ((2, 11, 8, 2), (2, 2, 2, 3), 3, "VALID", "NHWC"),
     "explicit-pads": ((2, 2, 7, 9), (3, 3, 2, 4), 2, ((1, 2), (0, 3)), "NCHW"),
     "1x1-same": ((2, 5, 5, 3), (1, 1, 3, 4), 1, "SAME", "NHWC"),
+    "CNN-conv2-cropped": ((2, 12, 12, 8), (3, 3, 8, 16), 1, "VALID", "NHWC"),
+    "speedrun-conv2": ((2, 6, 6, 12), (3, 3, 12, 24), 1, "VALID", "NHWC"),
+    "explicit-pads-stride1": ((2, 2, 7, 9), (3, 3, 2, 4), 1, ((1, 2), (0, 3)), "NCHW"),
 }
+
+
+def _fitting(impls, case):
+    """The impls that take the case: "winograd" is for 3x3 kernels at stride 1 only."""
+    _, ws, stride, _, _ = CONV_CASES[case]
+    return tuple(i for i in impls if i != "winograd" or (ws[:2] == (3, 3) and stride == 1))
 
 
 def _assert_close(actual, expected, rel):
@@ -72,29 +81,35 @@ def _inputs(case, dtype, seed=0):
 @pytest.mark.parametrize("case", list(CONV_CASES))
 def test_conv_matches_xla_float64(case, x64):
     x, w, r, stride, padding, layout = _inputs(case, jnp.float64)
-    out = _conv_and_vjp(ALL_MM, stride, padding, layout)(x, w, r)
-    for impl in ALL_MM:
+    impls = _fitting(ALL_MM, case)
+    out = _conv_and_vjp(impls, stride, padding, layout)(x, w, r)
+    for impl in impls:
         for a, b in zip(out[impl], out["xla"], strict=True):
             assert a.dtype == jnp.float64
             _assert_close(a, b, 1e-10)
 
 
-@pytest.mark.parametrize("case", ["S7-conv1", "S7-conv2", "S3-conv1", "same-stride2-rect"])
+@pytest.mark.parametrize(
+    "case", ["S7-conv1", "S7-conv2", "S3-conv1", "same-stride2-rect", "CNN-conv2", "speedrun-conv2"]
+)
 def test_conv_matches_xla_float32(case):
     x, w, r, stride, padding, layout = _inputs(case, jnp.float32)
-    out = _conv_and_vjp(FAST_CONV, stride, padding, layout)(x, w, r)
-    for impl in FAST_CONV:
+    impls = _fitting(FAST_CONV, case)
+    out = _conv_and_vjp(impls, stride, padding, layout)(x, w, r)
+    for impl in impls:
         for a, b in zip(out[impl], out["xla"], strict=True):
             assert a.dtype == jnp.float32
             _assert_close(a, b, 1e-5)
 
 
-def test_conv_bfloat16_follows_float32():
-    x, w, r, stride, padding, layout = _inputs("S7-conv2", jnp.float32)
+@pytest.mark.parametrize("case", ["S7-conv2", "CNN-conv2"])
+def test_conv_bfloat16_follows_float32(case):
+    x, w, r, stride, padding, layout = _inputs(case, jnp.float32)
     bf = jnp.bfloat16
-    out32 = _conv_and_vjp(FAST_CONV, stride, padding, layout)(x, w, r)
-    out16 = _conv_and_vjp(FAST_CONV, stride, padding, layout)(x.astype(bf), w.astype(bf), r.astype(bf))
-    for impl in FAST_CONV:
+    impls = _fitting(FAST_CONV, case)
+    out32 = _conv_and_vjp(impls, stride, padding, layout)(x, w, r)
+    out16 = _conv_and_vjp(impls, stride, padding, layout)(x.astype(bf), w.astype(bf), r.astype(bf))
+    for impl in impls:
         for a, b in zip(out16[impl], out32[impl], strict=True):
             assert a.dtype == bf
             _assert_close(a, b, 3e-2)
@@ -107,7 +122,7 @@ def test_conv_promotes_mixed_dtypes():
         assert jax.eval_shape(lambda impl=impl: conv2d(x, w, impl=impl)).dtype == jnp.float32
 
 
-@pytest.mark.parametrize("case", ["S7-conv1", "S7-conv2", "same-stride2-rect"])
+@pytest.mark.parametrize("case", ["S7-conv1", "S7-conv2", "same-stride2-rect", "CNN-conv2-cropped"])
 def test_conv_under_vmap_over_seeds(case, x64):
     """The engine vmaps whole training over seeds: kernels and inputs both get a leading axis."""
     x, w, r, stride, padding, layout = _inputs(case, jnp.float64)
@@ -120,15 +135,17 @@ def test_conv_under_vmap_over_seeds(case, x64):
 
         return jax.vmap(jax.value_and_grad(loss, argnums=(0, 1)))(xs, ws)
 
-    out = jax.jit(lambda *a: {impl: grads(*a, impl) for impl in (*FAST_CONV, "xla")})(xs, ws, r)
-    for impl in FAST_CONV:
+    impls = _fitting(FAST_CONV, case)
+    out = jax.jit(lambda *a: {impl: grads(*a, impl) for impl in (*impls, "xla")})(xs, ws, r)
+    for impl in impls:
         for a, b in zip(jax.tree.leaves(out[impl]), jax.tree.leaves(out["xla"]), strict=True):
             _assert_close(a, b, 1e-10)
 
 
 @pytest.mark.parametrize("impl", ALL_MM)
 def test_conv_check_grads(impl, x64):
-    x, w, _, stride, padding, layout = _inputs("explicit-pads", jnp.float64)
+    case = "explicit-pads" if _fitting([impl], "explicit-pads") else "explicit-pads-stride1"
+    x, w, _, stride, padding, layout = _inputs(case, jnp.float64)
     f = jax.jit(lambda x, w: conv2d(x, w, stride=stride, padding=padding, layout=layout, impl=impl))
     check_grads(f, (x, w), order=1, modes=("rev",))
 
@@ -243,6 +260,9 @@ def test_auto_picks_matmuls_on_cpu_only(monkeypatch):
         assert _conv._auto_conv_impl((3, 3, 4, 8), 1) == "im2col"  # few input channels
         assert _conv._auto_conv_impl((4, 4, 1, 16), 4) == "im2col"  # strided
         assert _conv._auto_conv_impl((5, 5, 12, 16), 1) == "cols"
+        assert _conv._auto_conv_impl((3, 3, 32, 64), 1, (10, 10)) == "winograd"  # 3x3, many channels
+        assert _conv._auto_conv_impl((3, 3, 48, 96), 1, (4, 4)) == "cols"  # too few tiles
+        assert _conv._auto_conv_impl((3, 3, 32, 64), 2, (10, 10)) == "im2col"
         assert _pool._auto_pool_impl() == "slices"
     monkeypatch.setattr(_conv.jax, "default_backend", lambda: "gpu")
     assert _conv._auto_conv_impl((5, 5, 12, 16), 1) == "xla"
@@ -261,7 +281,11 @@ def test_rejects_unknown_layout_and_impl():
     with pytest.raises(ValueError, match="layout"):
         conv2d(x, w, layout="HWCN")
     with pytest.raises(ValueError, match="impl"):
-        conv2d(x, w, impl="winograd")
+        conv2d(x, w, impl="fft")
+    with pytest.raises(ValueError, match="3x3 kernel"):
+        conv2d(x, jnp.ones((2, 2, 2, 3)), impl="winograd")
+    with pytest.raises(ValueError, match="stride 1"):
+        conv2d(x, w, stride=2, impl="winograd")
     with pytest.raises(ValueError, match="impl"):
         max_pool(x, impl="cols")
     with pytest.raises(ValueError, match="layout"):

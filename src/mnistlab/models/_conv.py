@@ -40,6 +40,12 @@ Formulations (the ``impl`` names):
     pooling's gradient took 20 ms a step instead of 4). Strided, its gather of strided views lost
     too (the speedrun's 5x5 stride-2 layer: 1.5 s an epoch with im2col, 2.2 s with this).
 
+``"winograd"``
+    Winograd's F(2x2, 3x3) minimal filtering for 3x3 kernels at stride 1 (``_winograd``): the
+    three products 2.25x smaller for a few additions over the arrays. ``"auto"`` picks it where it
+    would pick ``"cols"`` for a 3x3 kernel with outputs of at least 8x8: the default CNN's second
+    layer (its epoch 0.93x of ``"cols"``'s on two cores, 0.88x on one).
+
 ``"xla+im2col"``, ``"xla+cols"``
     XLA's convolution for the output and, with the kernel flipped, for the input gradient (col2im
     as one transposed product); the weight gradient from the named patch matrix. Not chosen by
@@ -62,8 +68,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._winograd import winograd_conv
+
 LAYOUTS = ("NHWC", "NCHW")
-CONV_IMPLS = ("auto", "xla", "im2col", "cols", "direct", "xla+im2col", "xla+cols")
+CONV_IMPLS = ("auto", "xla", "im2col", "cols", "direct", "winograd", "xla+im2col", "xla+cols")
 
 
 def _check(layout: str, impl: str, impls: Sequence[str]) -> None:
@@ -303,28 +311,36 @@ def _conv_xla(x, w, stride, pads, layout):
     return lax.conv_general_dilated(x, w, (stride, stride), pads, dimension_numbers=dn)
 
 
-def _auto_conv_impl(w_shape, stride: int) -> str:
+def _auto_conv_impl(w_shape, stride: int, out_hw: tuple[int, int] = (0, 0)) -> str:
     """Chosen at trace time: cuDNN and friends are fast, so only XLA:CPU gets matmul formulations.
 
     "direct" for one input channel, 3x3 or smaller, at stride 1 (a first layer); im2col where its
     patch matrix stays small (few input channels) or where strides make "cols" compute mostly
-    discarded rows; "cols" otherwise. Measured per layer on S7, S3, the default CNN and the
-    speedrun's (bench/conv_formulations.py): either choice made the other's layers slower.
+    discarded rows; "winograd" for other 3x3 kernels at stride 1 with outputs of at least 8x8;
+    "cols" otherwise. Measured per layer on S7, S3, the default CNN and the speedrun's
+    (bench/conv_formulations.py, the engine's epoch): either choice made the other's layers
+    slower. Winograd's products have one row per 2x2 output tile, so a 4x4 output (the speedrun
+    nets' second layer: 4 tiles an image) leaves them too small to pay for the transforms: the
+    MNIST net's epoch took 1.04x as long as with "cols", the Fashion-MNIST net's 0.93x but with
+    1.2-2 s more compile time, the same from process start.
     """
     if jax.default_backend() != "cpu":
         return "xla"
     kh, kw, c, _ = w_shape
     if c == 1 and stride == 1 and kh * kw <= 9:
         return "direct"
-    return "im2col" if stride > 1 or kh * kw * c <= 64 else "cols"
+    if stride > 1 or kh * kw * c <= 64:
+        return "im2col"
+    return "winograd" if (kh, kw) == (3, 3) and min(out_hw) >= 8 else "cols"
 
 
 def conv2d(x, w, *, stride: int = 1, padding: str = "VALID", layout: str = "NHWC", impl: str = "auto"):
     """2-D cross-correlation of ``x`` with HWIO kernel ``w`` (no bias).
 
     ``padding`` is ``"VALID"``, ``"SAME"`` (XLA's convention) or ``((top, bottom), (left, right))``.
-    Every ``impl`` computes the same function; ``"im2col"`` and ``"cols"`` support reverse-mode
-    differentiation only (``jax.grad``, ``jax.vjp``), ``"xla"`` both modes.
+    Every ``impl`` computes the same function (``"winograd"``: 3x3 kernels at stride 1 only); the
+    matmul formulations support reverse-mode differentiation only (``jax.grad``, ``jax.vjp``),
+    ``"xla"`` both modes.
     """
     _check(layout, impl, CONV_IMPLS)
     x, w = jnp.asarray(x), jnp.asarray(w)
@@ -333,9 +349,15 @@ def conv2d(x, w, *, stride: int = 1, padding: str = "VALID", layout: str = "NHWC
     hw = x.shape[1:3] if layout == "NHWC" else x.shape[2:4]
     pads = _pads(hw, w.shape[:2], stride, padding)
     if impl == "auto":
-        impl = _auto_conv_impl(w.shape, stride)
+        sizes = zip(hw, pads, w.shape[:2], strict=True)
+        out_hw = tuple((n + lo + hi - k) // stride + 1 for n, (lo, hi), k in sizes)
+        impl = _auto_conv_impl(w.shape, stride, out_hw)
     if impl == "xla":
         return _conv_xla(x, w, stride, pads, layout)
+    if impl == "winograd":
+        if stride != 1:
+            raise ValueError(f"impl='winograd' needs stride 1, got stride {stride}")
+        return _from_nhwc(winograd_conv(_to_nhwc(x, layout), w, pads), layout)
     if impl.startswith("xla+"):
         return _from_nhwc(_conv_x(_to_nhwc(x, layout), w, stride, pads, impl[4:]), layout)
     return _from_nhwc(_conv_mm(_to_nhwc(x, layout), w, stride, pads, impl), layout)
